@@ -1,0 +1,64 @@
+"""Fixtures for the integration suite, which runs on a master of a live cluster.
+
+`minidcos docker run --test-env pytest` runs it from
+/opt/mesosphere/active/dcos-integration-test with /opt/mesosphere/environment.export
+sourced and MASTER_HOSTS, SLAVE_HOSTS, PUBLIC_SLAVE_HOSTS, DCOS_DNS_ADDRESS,
+DCOS_NUM_MASTERS and DCOS_NUM_AGENTS set, as dcos-test-utils expects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from typing import Any
+
+import pytest
+import testinfra
+
+
+def _hosts(name: str) -> list[str]:
+    return [h for h in os.environ.get(name, "").split(",") if h]
+
+
+@pytest.fixture(scope="session")
+def master_hosts() -> list[str]:
+    hosts = _hosts("MASTER_HOSTS")
+    if not hosts:
+        pytest.exit("MASTER_HOSTS is not set: run the suite with `minidcos docker run --test-env`")
+    return hosts
+
+
+@pytest.fixture(scope="session")
+def agent_hosts() -> list[str]:
+    return _hosts("SLAVE_HOSTS")
+
+
+@pytest.fixture(scope="session")
+def public_agent_hosts() -> list[str]:
+    return _hosts("PUBLIC_SLAVE_HOSTS")
+
+
+@pytest.fixture(scope="session")
+def all_hosts(
+    master_hosts: list[str], agent_hosts: list[str], public_agent_hosts: list[str]
+) -> list[str]:
+    return master_hosts + agent_hosts + public_agent_hosts
+
+
+@pytest.fixture(scope="session")
+def host() -> Any:
+    """testinfra's host for the node the suite runs on (a master)."""
+    return testinfra.get_host("local://")
+
+
+@pytest.fixture(scope="session")
+def expanded_config() -> dict[str, Any]:
+    with open("/opt/mesosphere/etc/expanded.config.json") as f:
+        return json.load(f)
+
+
+def http_get_json(url: str, timeout: float = 10) -> Any:
+    """GET a JSON document the way a DC/OS client does; raises on a non-2xx answer."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)

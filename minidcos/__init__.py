@@ -1,0 +1,1 @@
+"""miniDC/OS: a whole DC/OS cluster on one machine."""

@@ -1,0 +1,121 @@
+"""`minidcos docker doctor`: can this machine run miniDC/OS clusters?
+
+One finding per line: ok / warn / error, and for every problem what to do.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from minidcos._util import paths
+from minidcos.backends.docker.provider import DockerProvider, _host_cap_bnd, missing_capabilities
+from minidcos.errors import MiniDCOSError
+
+GIB = 1024**3
+MIN_FREE_GIB = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | warn | error
+    name: str
+    detail: str
+    fix: str = ""
+
+
+def _free_gib(path: Path) -> float:
+    while not path.exists():
+        path = path.parent
+    return shutil.disk_usage(path).free / GIB
+
+
+def _disk(name: str, path: Path) -> Finding:
+    free = _free_gib(path)
+    if free < MIN_FREE_GIB:
+        return Finding("warn", name, f"{free:.1f} GiB free in {path}",
+                       f"free space: `minidcos docker clean`, `docker image prune`; "
+                       f"miniDC/OS wants {MIN_FREE_GIB} GiB")
+    return Finding("ok", name, f"{free:.1f} GiB free in {path}")
+
+
+def _kernel_feature(name: str, present: bool, fix: str) -> Finding:
+    return Finding("ok", name, "available") if present else Finding("error", name, "missing", fix)
+
+
+def _nftables_works() -> bool:
+    nft = shutil.which("nft")
+    if nft is None:
+        return Path("/proc/net/netfilter").exists() or Path("/proc/net/nf_conntrack").exists()
+    return subprocess.run([nft, "list", "tables"], capture_output=True).returncode == 0
+
+
+def _vxlan_works() -> bool:
+    name = "mdcos-doctor0"
+    made = subprocess.run(["ip", "link", "add", name, "type", "vxlan", "id", "42", "dstport", "4789",
+                           "dev", "lo"], capture_output=True)
+    subprocess.run(["ip", "link", "del", name], capture_output=True)
+    return made.returncode == 0
+
+
+def diagnose(provider: DockerProvider) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        info = provider.info()
+    except MiniDCOSError as exc:
+        return [Finding("error", "docker engine", str(exc).splitlines()[0],
+                        "run `bash setup.sh --host-only`, which installs and starts dockerd")]
+    findings.append(Finding("ok", "docker engine", f"version {info.engine_version}"))
+    missing = missing_capabilities(_host_cap_bnd())
+    if info.privileged:
+        findings.append(Finding("ok", "node mode", "--privileged works"))
+    else:
+        findings.append(Finding(
+            "ok", "node mode",
+            "--privileged is refused (the host lacks " + ", ".join(missing or ["a capability"])
+            + "): nodes get every other capability, seccomp and apparmor unconfined",
+        ))
+    findings.append(_boot_check(provider))
+    cgroup = Finding("ok", "cgroups", f"v{info.cgroup_version}, driver {info.cgroup_driver}")
+    if info.cgroup_version == "2":
+        cgroup = Finding("warn", "cgroups", f"v2, driver {info.cgroup_driver}",
+                         "nodes are tested on cgroup v1 (hybrid); v2 is untested")
+    findings.append(cgroup)
+    storage = Finding("ok", "storage driver", info.storage_driver)
+    if info.storage_driver not in ("overlay2", "overlay"):
+        storage = Finding("warn", "storage driver", info.storage_driver,
+                          "overlay2 is the tested driver; set \"storage-driver\": \"overlay2\" in "
+                          "/etc/docker/daemon.json")
+    findings.append(storage)
+    findings.append(_disk("disk (docker root)", Path(info.docker_root)))
+    findings.append(_disk("disk (workspace)", paths.home()))
+    mem_gib = info.memory_bytes / GIB
+    findings.append(Finding("ok", "memory", f"{mem_gib:.1f} GiB") if mem_gib >= 4 else
+                    Finding("warn", "memory", f"{mem_gib:.1f} GiB",
+                            "a 1/2/1 cluster needs about 2 GiB; more nodes need more"))
+    findings.append(_kernel_feature("nftables", _nftables_works(),
+                                    "the kernel needs CONFIG_NF_TABLES (VIPs are nftables DNAT)"))
+    findings.append(_kernel_feature("vxlan", _vxlan_works(),
+                                    "the kernel needs CONFIG_VXLAN (the overlay network)"))
+    findings.append(_kernel_feature("bridge netfilter", Path("/proc/sys/net/bridge").exists(),
+                                    "the kernel needs CONFIG_BRIDGE_NETFILTER"))
+    return findings
+
+
+def _boot_check(provider: DockerProvider) -> Finding:
+    """Boot one throwaway node in the chosen mode and see systemd reach its target."""
+    from minidcos.cluster import Cluster, ClusterSpec
+    from minidcos.status import Status
+
+    cluster_id = "doctor-boot-check"
+    provider.delete_cluster(cluster_id)
+    try:
+        with Cluster.create(ClusterSpec(1, 0, 0, cluster_id), provider=provider,
+                            status=Status.silent()):
+            pass
+    except MiniDCOSError as exc:
+        return Finding("error", "systemd boots", str(exc).splitlines()[0],
+                       "see `minidcos --debug docker doctor`; the node's log is in the error")
+    return Finding("ok", "systemd boots", "a node reached its default target")

@@ -1,0 +1,449 @@
+"""The Docker provider: the only code that talks to the Docker engine.
+
+State lives in labels (no state file): a cluster is the set of containers,
+volumes and the network labelled `minidcos.cluster=<id>`. Commands run
+through the `docker` CLI so that every failure names a command one can paste.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import io
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from minidcos.backends.base import ClusterPlan, Network, NodePlan, ProviderInfo
+from minidcos.backends.docker import images, labels
+from minidcos.errors import CommandError, NodeBootError, ProviderError
+from minidcos.node import Node, Output, Role
+from minidcos.status import Status
+
+# Private /24s for cluster networks, tried in order from a start derived from
+# the cluster id; the engine refuses one that overlaps another network.
+SUBNET_POOL = ipaddress.IPv4Network(os.environ.get("MINIDCOS_SUBNET_POOL", "172.28.0.0/14"))
+BOOT_TIMEOUT_S = 90.0
+INSTALL_DIR = "/opt/dcos_install_tmp"
+
+ENGINE_HINT = (
+    "start the engine (bash setup.sh --host-only starts dockerd), "
+    "or point DOCKER_HOST at one that answers"
+)
+
+# Linux capability names by bit, for the fallback from --privileged: every
+# capability the host's bounding set has, and none it lacks.
+CAPABILITIES = [
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+]
+
+
+def missing_capabilities(cap_bnd_hex: str) -> list[str]:
+    """Capabilities absent from a bounding set such as /proc/self/status's CapBnd."""
+    mask = int(cap_bnd_hex, 16)
+    return [name for bit, name in enumerate(CAPABILITIES) if not mask & (1 << bit)]
+
+
+def _host_cap_bnd() -> str:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            return line.split()[1]
+    return "ffffffffff"
+
+
+class DockerProvider:
+    def __init__(self) -> None:
+        self._client: docker.DockerClient | None = None
+        self._privileged: bool | None = None
+        self._lock = threading.Lock()
+        # Set when provisioning is abandoned (Ctrl-C, a sibling node failed), so
+        # that the other nodes' threads stop waiting and cleanup can begin.
+        self._cancelled = threading.Event()
+
+    # -- the engine ---------------------------------------------------------
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            try:
+                client = docker.from_env(timeout=120)
+                client.ping()
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+                raise ProviderError(f"the Docker engine does not answer: {exc}", ENGINE_HINT) from exc
+            self._client = client
+        return self._client
+
+    def info(self) -> ProviderInfo:
+        info = self.client.info()
+        return ProviderInfo(
+            engine_version=str(info.get("ServerVersion", "?")),
+            privileged=self.privileged_works(),
+            cgroup_version=str(info.get("CgroupVersion", "1")),
+            cgroup_driver=str(info.get("CgroupDriver", "?")),
+            storage_driver=str(info.get("Driver", "?")),
+            docker_root=str(info.get("DockerRootDir", "/var/lib/docker")),
+            memory_bytes=int(info.get("MemTotal", 0)),
+        )
+
+    def privileged_works(self) -> bool:
+        """Whether the engine can run --privileged containers (not where the host lacks a cap)."""
+        with self._lock:
+            if self._privileged is None:
+                self._privileged = self._try_privileged()
+            return self._privileged
+
+    def _try_privileged(self) -> bool:
+        if missing_capabilities(_host_cap_bnd()):
+            # runc refuses to grant a capability the bounding set lacks.
+            return False
+        image = self.ensure_image(Status.silent())
+        try:
+            self.client.containers.run(image, ["true"], entrypoint=[], privileged=True, remove=True)
+        except docker.errors.APIError:
+            return False
+        return True
+
+    def ensure_image(self, status: Status) -> str:
+        return images.ensure_node_image(self.client, status)
+
+    # -- networks -----------------------------------------------------------
+
+    def create_network(self, cluster_id: str) -> Network:
+        subnets = list(SUBNET_POOL.subnets(new_prefix=24))
+        start = sum(cluster_id.encode()) % len(subnets)
+        name = labels.network_name(cluster_id)
+        for attempt in range(len(subnets)):
+            subnet = subnets[(start + attempt) % len(subnets)]
+            ipam = docker.types.IPAMConfig(
+                pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=str(subnet[1]))]
+            )
+            try:
+                self.client.networks.create(
+                    name, driver="bridge", ipam=ipam, labels=labels.cluster_labels(cluster_id),
+                    options={"com.docker.network.bridge.name": labels.bridge_name(cluster_id)},
+                )
+            except docker.errors.APIError as exc:
+                if "overlap" in str(exc).lower():
+                    continue  # another network holds this subnet: try the next
+                raise ProviderError(f"creating network {name} failed: {exc}") from exc
+            return Network(name, subnet)
+        raise ProviderError(
+            f"no free /24 left in {SUBNET_POOL} for network {name}",
+            hint="destroy clusters you no longer need, or set MINIDCOS_SUBNET_POOL to a free range",
+        )
+
+    # -- nodes --------------------------------------------------------------
+
+    def provision(self, plan: ClusterPlan, status: Status) -> list[Node]:
+        with status.step(f"Starting {len(plan.nodes)} nodes") as step:
+            def start(node_plan: NodePlan) -> Node:
+                node = self._start_node(plan, node_plan)
+                self._wait_booted(node, BOOT_TIMEOUT_S)
+                step.update(f"{node.reference} up ({node.container_name}, {node.ip_address})")
+                return node
+
+            self._cancelled.clear()
+            with ThreadPoolExecutor(max_workers=min(16, len(plan.nodes))) as pool:
+                futures = [pool.submit(start, n) for n in plan.nodes]
+                nodes, first_error = [], None
+                for future in futures:
+                    try:
+                        nodes.append(future.result())
+                    except BaseException as exc:
+                        # Keep the first error; stop the other threads and let
+                        # them finish before anyone cleans up after them.
+                        first_error = first_error or exc
+                        self._cancelled.set()
+                        pool.shutdown(wait=True, cancel_futures=True)
+                if first_error is not None:
+                    raise first_error
+        return nodes
+
+    def _host_config(self, plan: ClusterPlan, node_plan: NodePlan) -> dict[str, Any]:
+        binds = ["/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+        for mount in plan.mounts:
+            binds.append(f"{mount.source}:{mount.target}:{'ro' if mount.read_only else 'rw'}")
+        if node_plan.role is not Role.MASTER:
+            # Inner containers' layers must not sit on overlayfs (no overlay on overlay).
+            binds.append(f"{labels.docker_volume_name(plan.cluster_id, node_plan)}:/var/lib/docker")
+        devices = [f"{d}:{d}:rwm" for d in ("/dev/net/tun", "/dev/fuse") if os.path.exists(d)]
+        config: dict[str, Any] = dict(
+            binds=binds,
+            tmpfs={"/run": "rw,exec,mode=755", "/run/lock": "rw", "/tmp": "rw,exec,mode=1777"},
+            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+            cgroupns="host",
+            devices=devices,
+            init=False,
+        )
+        if self.privileged_works():
+            config["privileged"] = True
+        else:
+            config["cap_add"] = ["ALL"]
+            config["cap_drop"] = missing_capabilities(_host_cap_bnd())
+        return config
+
+    def _start_node(self, plan: ClusterPlan, node_plan: NodePlan) -> Node:
+        if self._cancelled.is_set():
+            raise NodeBootError(node_plan.role.value, "provisioning was abandoned", "")
+        api = self.client.api
+        name = labels.container_name(plan.cluster_id, node_plan.role, node_plan.index)
+        node_labels = {
+            **labels.cluster_labels(plan.cluster_id),
+            **plan.labels,
+            labels.ROLE: node_plan.role.value,
+            labels.INDEX: str(node_plan.index),
+            labels.IP: node_plan.ip_address,
+            labels.WORKSPACE: str(plan.workspace),
+        }
+        if node_plan.role is not Role.MASTER:
+            self.client.volumes.create(
+                labels.docker_volume_name(plan.cluster_id, node_plan),
+                labels=labels.cluster_labels(plan.cluster_id),
+            )
+        container = api.create_container(
+            plan.image,
+            name=name,
+            hostname=name,
+            tty=True,  # systemd writes its boot progress to the console: `docker logs`
+            labels=node_labels,
+            environment={"container": "docker"},
+            stop_signal="SIGRTMIN+3",
+            host_config=api.create_host_config(**self._host_config(plan, node_plan)),
+            networking_config=api.create_networking_config(
+                {plan.network: api.create_endpoint_config(ipv4_address=node_plan.ip_address)}
+            ),
+        )
+        api.start(container["Id"])
+        return Node(
+            cluster_id=plan.cluster_id, role=node_plan.role, index=node_plan.index,
+            container_name=name, container_id=container["Id"],
+            ip_address=node_plan.ip_address, provider=self,
+        )
+
+    def _wait_booted(self, node: Node, timeout_s: float) -> None:
+        """Return when systemd has reached its default target (running or degraded)."""
+        deadline = time.monotonic() + timeout_s
+        last = ""
+        while True:
+            if self._cancelled.is_set():
+                raise NodeBootError(node.container_name, "provisioning was abandoned", "")
+            state = self.client.api.inspect_container(node.container_id)["State"]
+            if not state.get("Running"):
+                raise NodeBootError(
+                    node.container_name, f"container exited with status {state.get('ExitCode')}",
+                    self.logs(node),
+                )
+            proc = subprocess.run(
+                ["docker", "exec", node.container_id, "systemctl", "is-system-running", "--wait"],
+                capture_output=True, text=True, timeout=max(1.0, deadline - time.monotonic()),
+            )
+            last = (proc.stdout + proc.stderr).strip()
+            if last in ("running", "degraded"):
+                return
+            if last in ("maintenance", "stopping", "offline"):
+                raise NodeBootError(node.container_name, f"systemd is {last}", self.logs(node))
+            if time.monotonic() > deadline:
+                raise NodeBootError(
+                    node.container_name,
+                    f"systemd did not reach its default target in {timeout_s:.0f} s "
+                    f"(last answer: {last!r})",
+                    self.logs(node),
+                )
+            time.sleep(0.1)  # D-Bus is not up yet: "Failed to connect to bus"
+
+    def logs(self, node: Node, tail: int = 50) -> str:
+        try:
+            raw = self.client.api.logs(node.container_id, tail=tail)
+        except docker.errors.APIError as exc:
+            return f"(no log: {exc})"
+        return raw.decode(errors="replace")
+
+    # -- clusters -----------------------------------------------------------
+
+    def list_clusters(self) -> list[str]:
+        found = {
+            c.labels.get(labels.CLUSTER, "")
+            for c in self.client.containers.list(all=True, filters={"label": labels.CLUSTER})
+        }
+        return sorted(c for c in found if c)
+
+    def list_nodes(self, cluster_id: str) -> list[Node]:
+        containers = self.client.containers.list(
+            all=True, filters={"label": f"{labels.CLUSTER}={cluster_id}"}
+        )
+        nodes = [
+            Node(
+                cluster_id=cluster_id,
+                role=Role(c.labels[labels.ROLE]),
+                index=int(c.labels[labels.INDEX]),
+                container_name=c.name,
+                container_id=c.id,
+                ip_address=c.labels.get(labels.IP, ""),
+                provider=self,
+            )
+            for c in containers
+            if labels.ROLE in c.labels
+        ]
+        order = {Role.MASTER: 0, Role.AGENT: 1, Role.PUBLIC_AGENT: 2}
+        return sorted(nodes, key=lambda n: (order[n.role], n.index))
+
+    def workspaces(self, cluster_id: str) -> list[Path]:
+        selector = {"label": f"{labels.CLUSTER}={cluster_id}"}
+        found = {c.labels.get(labels.WORKSPACE) for c in self.client.containers.list(
+            all=True, filters=selector)}
+        found |= {n.attrs.get("Labels", {}).get(labels.WORKSPACE)
+                  for n in self.client.networks.list(filters=selector)}
+        return sorted(Path(w) for w in found if w)
+
+    def delete_cluster(self, cluster_id: str) -> bool:
+        return self._delete({"label": f"{labels.CLUSTER}={cluster_id}"})
+
+    def delete_all(self) -> bool:
+        """Remove every container, volume and network miniDC/OS made (`clean`), nothing else."""
+        return self._delete({"label": labels.CLUSTER})
+
+    def _delete(self, selector: dict[str, str]) -> bool:
+        client = self.client
+        containers = client.containers.list(all=True, filters=selector)
+        networks = client.networks.list(filters=selector)
+        volumes = client.volumes.list(filters=selector)
+        workspaces = {c.labels.get(labels.WORKSPACE) for c in containers}
+        workspaces |= {n.attrs.get("Labels", {}).get(labels.WORKSPACE) for n in networks}
+        errors: list[str] = []
+
+        def remove_container(container: Any) -> None:
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass  # removed meanwhile: what we wanted
+            except docker.errors.APIError as exc:
+                errors.append(f"container {container.name}: {exc}")
+
+        if containers:
+            with ThreadPoolExecutor(max_workers=min(16, len(containers))) as pool:
+                list(pool.map(remove_container, containers))
+        for resource in [*volumes, *networks]:
+            try:
+                resource.remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                errors.append(f"{type(resource).__name__.lower()} {resource.name}: {exc}")
+        for workspace in workspaces:
+            if workspace and Path(workspace).is_relative_to(labels.workspace_root()):
+                shutil.rmtree(workspace, ignore_errors=True)
+        if errors:
+            raise ProviderError(
+                "cleaning up left resources behind:\n  " + "\n  ".join(errors),
+                hint="run `minidcos docker clean` once the engine is healthy",
+            )
+        return bool(containers or networks or volumes)
+
+    # -- commands and files -------------------------------------------------
+
+    def _exec_argv(self, node: Node, argv: list[str], env: dict[str, str], tty: bool,
+                   interactive: bool) -> list[str]:
+        cmd = ["docker", "exec"]
+        if interactive:
+            cmd.append("--interactive")
+        if tty:
+            cmd.append("--tty")
+        for key, value in env.items():
+            cmd += ["--env", f"{key}={value}"]
+        return [*cmd, node.container_id, *argv]
+
+    def exec(
+        self,
+        node: Node,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        output: Output,
+        tty: bool,
+        check: bool,
+        input: bytes | None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        cmd = self._exec_argv(node, argv, env, tty, interactive=tty or input is not None)
+        if output is Output.NO_CAPTURE:
+            proc = subprocess.run(cmd, input=input)
+            result = subprocess.CompletedProcess(argv, proc.returncode, b"", b"")
+        elif output is Output.CAPTURE:
+            proc = subprocess.run(cmd, input=input, capture_output=True)
+            result = subprocess.CompletedProcess(argv, proc.returncode, proc.stdout, proc.stderr)
+        else:
+            result = _tee(cmd, argv, input)
+        if check and result.returncode != 0:
+            raise CommandError(str(node), argv, result.returncode, result.stdout, result.stderr)
+        return result
+
+    def popen(self, node: Node, argv: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self._exec_argv(node, argv, env, tty=False, interactive=True),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+
+    def send_file(self, node: Node, local_path: Path, remote_path: Path) -> None:
+        if not local_path.exists():
+            raise ProviderError(f"{local_path} does not exist", hint="pass a file or directory that exists")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(str(local_path), arcname=remote_path.name)
+        parent = str(remote_path.parent)
+        self.exec(node, ["mkdir", "-p", parent], env={}, output=Output.CAPTURE, tty=False,
+                  check=True, input=None)
+        try:
+            self.client.api.put_archive(node.container_id, parent, buf.getvalue())
+        except docker.errors.APIError as exc:
+            raise ProviderError(f"copying {local_path} to {node}:{remote_path} failed: {exc}") from exc
+
+    def download_file(self, node: Node, remote_path: Path, local_path: Path) -> None:
+        try:
+            stream, _ = self.client.api.get_archive(node.container_id, str(remote_path))
+        except docker.errors.NotFound as exc:
+            raise ProviderError(f"{remote_path} does not exist on {node}") from exc
+        buf = io.BytesIO(b"".join(stream))
+        with tarfile.open(fileobj=buf) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                raise ProviderError(f"{remote_path} on {node} is not a regular file")
+            source = tar.extractfile(member)
+            assert source is not None
+            local_path.parent.mkdir(parents=True, exist_ok=True)
+            local_path.write_bytes(source.read())
+
+
+def _tee(cmd: list[str], argv: list[str], input: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    """Run `cmd`, copying its output to our stderr line by line while capturing it."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else None,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if input is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(input)
+        proc.stdin.close()
+    captured = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        captured.append(line)
+        sys.stderr.buffer.write(line)
+        sys.stderr.flush()
+    return subprocess.CompletedProcess(argv, proc.wait(), b"".join(captured), b"")
+
+
+def command_line(argv: list[str]) -> str:
+    return shlex.join(argv)

@@ -1,0 +1,17 @@
+"""`minidcos docker ...`: clusters of systemd node containers on the local Docker engine."""
+
+from __future__ import annotations
+
+import click
+
+from minidcos.cli.docker import doctor, inspect, lifecycle, run
+
+
+@click.group()
+def docker() -> None:
+    """Create, use and destroy DC/OS clusters whose nodes are Docker containers."""
+
+
+for module in (lifecycle, inspect, run, doctor):
+    for command in module.COMMANDS:
+        docker.add_command(command)

@@ -1,0 +1,25 @@
+"""`minidcos installer build`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from minidcos.installer import build as installer_build
+
+
+@click.group()
+def installer() -> None:
+    """The DC/OS installer this project builds from packages/."""
+
+
+@click.command()
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also copy the installer here.")
+def build(output: Path | None) -> None:
+    """Build dcos_generate_config.sh from packages/ and integration_tests/ (cached by content hash)."""
+    click.echo(installer_build.build(output))
+
+
+installer.add_command(build)

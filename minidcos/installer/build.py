@@ -1,0 +1,164 @@
+"""Build the installer: one self-extracting dcos_generate_config.sh.
+
+Its inputs are packages/, integration_tests/ (as the dcos-integration-test
+package, active on masters) and the genconf code beside this module. The
+result is cached under a hash of them all, so it is rebuilt only when one
+changes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from minidcos._util import paths
+from minidcos.errors import MiniDCOSError
+
+PACKAGES_DIR = paths.PROJECT_ROOT / "packages"
+INTEGRATION_TESTS_DIR = paths.PROJECT_ROOT / "integration_tests"
+INSTALLER_CODE = Path(__file__).resolve().parent
+PAYLOAD_MODULES = ("__init__.py", "config.py", "genconf.py", "cli.py")
+# Files of a package folder that are not shipped to nodes.
+NOT_SHIPPED = ("tests", "templates", "__pycache__", ".pytest_cache")
+
+
+class PackageError(MiniDCOSError):
+    pass
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    files: dict[str, bytes]  # path in the package -> content
+    modes: dict[str, int]
+    templates: dict[str, bytes]
+    buildinfo: dict[str, object]
+
+    @property
+    def id(self) -> str:
+        digest = paths.content_hash(sorted(self.files.items()))
+        return f"{self.name}--{digest}"
+
+
+def _read_tree(root: Path, skip: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, int]]:
+    files, modes = {}, {}
+    for path in paths.tree_files(root, exclude=skip):
+        rel = path.relative_to(root).as_posix()
+        files[rel] = path.read_bytes()
+        modes[rel] = 0o755 if path.stat().st_mode & 0o111 else 0o644
+    return files, modes
+
+
+def load_package(folder: Path) -> Package:
+    info_path = folder / "buildinfo.json"
+    try:
+        buildinfo = json.loads(info_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PackageError(f"{info_path}: cannot read buildinfo: {exc}") from exc
+    name = buildinfo.get("name")
+    if name != folder.name:
+        raise PackageError(f"{info_path}: name {name!r} must equal the folder name {folder.name!r}")
+    if "--" in folder.name:
+        raise PackageError(f"{info_path}: a package name may not contain '--'")
+    files, modes = _read_tree(folder, NOT_SHIPPED)
+    for unit in buildinfo.get("units", {}):
+        if f"units/{unit}" not in files:
+            raise PackageError(f"{info_path}: unit {unit} is listed but units/{unit} does not exist")
+    templates: dict[str, bytes] = {}
+    if (folder / "templates").is_dir():
+        templates, _ = _read_tree(folder / "templates", ("__pycache__",))
+    return Package(name, files, modes, templates, buildinfo)
+
+
+def integration_test_package() -> Package:
+    files, modes = _read_tree(INTEGRATION_TESTS_DIR, ("__pycache__", ".pytest_cache"))
+    buildinfo = {
+        "name": "dcos-integration-test",
+        "version": "0.1.0",
+        "description": "The integration suite, run on a master by `minidcos docker run --test-env`",
+        "roles": ["master"],
+    }
+    files["buildinfo.json"] = json.dumps(buildinfo, indent=2).encode()
+    return Package("dcos-integration-test", files, modes, {}, buildinfo)
+
+
+def load_packages() -> list[Package]:
+    folders = sorted(p for p in PACKAGES_DIR.iterdir() if (p / "buildinfo.json").is_file())
+    return [load_package(f) for f in folders] + [integration_test_package()]
+
+
+def _tar_bytes(entries: dict[str, bytes], modes: dict[str, int], compress: bool) -> bytes:
+    buf = io.BytesIO()
+    mode = "w:xz" if compress else "w"
+    kwargs = {"preset": 1} if compress else {}
+    with tarfile.open(fileobj=buf, mode=mode, **kwargs) as tar:  # type: ignore[call-overload]
+        for name in sorted(entries):
+            info = tarfile.TarInfo(name)
+            info.size = len(entries[name])
+            info.mode = modes.get(name, 0o644)
+            tar.addfile(info, io.BytesIO(entries[name]))
+    return buf.getvalue()
+
+
+def installer_hash(packages: list[Package]) -> str:
+    code = [(f"installer/{m}", (INSTALLER_CODE / m).read_bytes())
+            for m in (*PAYLOAD_MODULES, "header.sh", "dcos_install.sh.in")]
+    ids = [(p.id, b"") for p in packages]
+    templates = [(f"{p.name}/templates/{k}", v) for p in packages for k, v in sorted(p.templates.items())]
+    return paths.content_hash(code + ids + templates)
+
+
+def build(output: Path | None = None) -> Path:
+    """The installer's path; builds it if no installer of the same inputs is cached."""
+    packages = load_packages()
+    digest = installer_hash(packages)
+    cached = paths.cache_dir() / "installers" / f"dcos_generate_config.{digest[:16]}.sh"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        partial.write_bytes(_installer_bytes(packages, digest))
+        partial.chmod(0o755)
+        partial.rename(cached)
+    if output is not None:
+        output.write_bytes(cached.read_bytes())
+        output.chmod(0o755)
+        return output
+    return cached
+
+
+def _installer_bytes(packages: list[Package], digest: str) -> bytes:
+    payload: dict[str, bytes] = {}
+    modes: dict[str, int] = {}
+    bootstrap_entries: dict[str, bytes] = {}
+    bootstrap_modes: dict[str, int] = {}
+    manifest_packages = {}
+    for package in packages:
+        filename = f"packages/{package.name}/{package.id}.tar.xz"
+        payload[f"artifacts/{filename}"] = _tar_bytes(package.files, package.modes, compress=True)
+        manifest_packages[package.name] = {"id": package.id, "filename": filename}
+        for rel, data in package.files.items():
+            bootstrap_entries[f"packages/{package.id}/{rel}"] = data
+            bootstrap_modes[f"packages/{package.id}/{rel}"] = package.modes.get(rel, 0o644)
+        for rel, data in package.templates.items():
+            payload[f"artifacts/templates/{package.name}/{rel}"] = data
+
+    package_ids = sorted(p.id for p in packages)
+    bootstrap_id = paths.content_hash([(i, b"") for i in package_ids])
+    payload[f"artifacts/bootstrap/{bootstrap_id}.bootstrap.tar.xz"] = _tar_bytes(
+        bootstrap_entries, bootstrap_modes, compress=True
+    )
+    payload[f"artifacts/bootstrap/{bootstrap_id}.active.json"] = json.dumps(package_ids).encode()
+    payload["artifacts/manifest.json"] = json.dumps(
+        {"packages": manifest_packages, "bootstrap_id": bootstrap_id, "installer_hash": digest},
+        indent=2,
+    ).encode()
+    payload["artifacts/dcos_install.sh.in"] = (INSTALLER_CODE / "dcos_install.sh.in").read_bytes()
+    for module in PAYLOAD_MODULES:
+        payload[f"dcos_installer/{module}"] = (INSTALLER_CODE / module).read_bytes()
+
+    header = (INSTALLER_CODE / "header.sh").read_text()
+    header = header.replace("@PAYLOAD_LINE@", str(header.count("\n") + 1))
+    return header.encode() + _tar_bytes(payload, modes, compress=False)

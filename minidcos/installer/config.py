@@ -1,0 +1,289 @@
+"""config.yaml: validation and expansion, worded as DC/OS words it.
+
+This module runs in two places: in the harness (its tests) and inside the
+installer, on whatever python3 runs `dcos_generate_config.sh`. So it uses only
+the standard library; parsing YAML is the caller's job.
+
+`validate(user_config, genconf_dir)` returns every problem at once as
+`key: message` pairs, DC/OS's messages where DC/OS has one; `expand` returns
+the full config every node gets as expanded.config.json (all values strings,
+lists JSON-encoded, as DC/OS stores them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DCOS_VERSION = "2.2.0-minidcos"
+VARIANT = ""  # open source; the Enterprise variant says "ee"
+
+SPARTAN_ADDRESSES = ("198.51.100.1", "198.51.100.2", "198.51.100.3")
+TRUE_FALSE = ("true", "false")
+
+# Keys with the value the distribution uses when config.yaml does not set them.
+DEFAULTS: dict[str, Any] = {
+    "cluster_name": "DC/OS",
+    "master_discovery": "static",
+    "exhibitor_storage_backend": "static",
+    "agent_list": [],
+    "public_agent_list": [],
+    "dns_search": "",
+    "oauth_enabled": "false",
+    "enable_lb": "true",
+    "enable_ipv6": "false",
+    "dcos_overlay_enable": "true",
+    # DC/OS's own defaults (11.0.0.0/8 VIPs, 9.0.0.0/8 overlay) are public
+    # address space; ours stay in the benchmarking range (DESIGN.md section 6).
+    "dcos_l4lb_min_named_ip": "198.18.0.1",
+    "dcos_l4lb_max_named_ip": "198.18.255.254",
+    "dcos_overlay_network_subnet": "198.19.0.0/16",
+    "telemetry_enabled": "false",
+    "check_time": "false",
+    "enable_docker_gc": "true",
+    "adminrouter_grpc_proxy_port": "12379",
+}
+
+# Keys DC/OS (or dcos-e2e) passes that this distribution accepts and ignores.
+ACCEPTED_UNUSED = {
+    "ssh_user", "ssh_port", "ssh_key_path", "process_timeout", "platform", "ip_detect_filename",
+    "ip_detect_public_filename", "fault_domain_enabled", "license_key_contents", "security",
+    "superuser_username", "superuser_password_hash", "docker_remove_delay", "gc_delay",
+    "log_directory", "mesos_container_log_sink", "cluster_docker_credentials_enabled",
+}
+
+REQUIRED = ("bootstrap_url", "resolvers")
+
+
+def _as_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return None
+        return decoded if isinstance(decoded, list) else None
+    return None
+
+
+# -- validators: each returns an error message or None -----------------------
+
+
+def _true_false(value: Any) -> str | None:
+    text = _as_str(value)
+    if text not in TRUE_FALSE:
+        return f"Must be one of 'true', 'false'. Got '{text}'."
+    return None
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        text = _as_str(value)
+        if text not in choices:
+            listed = ", ".join(f"'{c}'" for c in choices)
+            return f"Must be one of {listed}. Got '{text}'."
+        return None
+
+    return check
+
+
+def _ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _ip_list(value: Any, allow_port: bool = False) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a JSON formatted list, but couldn't be parsed the given value `{value}` as one because of: not a list"
+    bad = []
+    for item in items:
+        text = str(item)
+        if allow_port and text.count(":") == 1:
+            host, port = text.split(":")
+            if not (_ipv4(host) and port.isdigit() and 0 < int(port) < 65536):
+                bad.append(text)
+        elif not _ipv4(text):
+            bad.append(text)
+    if bad:
+        return f"Invalid IPv4 addresses in list: {', '.join(bad)}"
+    dups = sorted({str(i) for i in items if items.count(i) > 1})
+    if dups:
+        return f"List cannot contain duplicates: {', '.join(dups)}"
+    return None
+
+
+def _master_list(value: Any) -> str | None:
+    problem = _ip_list(value)
+    if problem:
+        return problem
+    count = len(_as_list(value) or [])
+    if count not in (1, 3, 5, 7, 9):
+        return f"Must have 1, 3, 5, 7, or 9 masters. Found {count}"
+    return None
+
+
+def _resolvers(value: Any) -> str | None:
+    problem = _ip_list(value, allow_port=True)
+    if problem:
+        return problem
+    items = [str(i) for i in _as_list(value) or []]
+    if not items:
+        return "Must set resolvers, no way to calculate value."
+    spartan = [i for i in items if i.split(":")[0] in SPARTAN_ADDRESSES]
+    if spartan:
+        return f"Spartan addresses found in resolvers: {', '.join(spartan)}"
+    return None
+
+
+def _dns_search(value: Any) -> str | None:
+    text = _as_str(value)
+    if "," in text:
+        return "Must not contain commas; separate domains with spaces"
+    if "\n" in text:
+        return "Must not contain newlines"
+    if len(text) >= 256:
+        return "Must be fewer than 256 characters"
+    if len(text.split()) > 6:
+        return "Must contain no more than 6 domains"
+    return None
+
+
+def _bootstrap_url(value: Any) -> str | None:
+    text = _as_str(value)
+    if text.endswith("/"):
+        return "Must not end in a '/'"
+    if not text.startswith(("file://", "http://", "https://")):
+        return f"Must be a file://, http:// or https:// URL. Got '{text}'."
+    return None
+
+
+def _cluster_name(value: Any) -> str | None:
+    text = _as_str(value)
+    if not text.strip():
+        return "Must not be empty"
+    return None
+
+
+def _ipv4_value(value: Any) -> str | None:
+    if not _ipv4(_as_str(value)):
+        return f"Invalid IPv4 address: {_as_str(value)}"
+    return None
+
+
+def _subnet(value: Any) -> str | None:
+    try:
+        ipaddress.IPv4Network(_as_str(value))
+    except ValueError:
+        return f"Invalid IPv4 network: {_as_str(value)}"
+    return None
+
+
+def _port(value: Any) -> str | None:
+    text = _as_str(value)
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        return f"Must be a port number between 1 and 65535. Got '{text}'."
+    return None
+
+
+VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "cluster_name": _cluster_name,
+    "master_discovery": _one_of("static", "master_http_loadbalancer"),
+    "exhibitor_storage_backend": _one_of(
+        "static", "zookeeper", "aws_s3", "azure", "shared_filesystem"
+    ),
+    "master_list": _master_list,
+    "agent_list": _ip_list,
+    "public_agent_list": _ip_list,
+    "resolvers": _resolvers,
+    "dns_search": _dns_search,
+    "bootstrap_url": _bootstrap_url,
+    "oauth_enabled": _true_false,
+    "enable_lb": _true_false,
+    "enable_ipv6": _true_false,
+    "dcos_overlay_enable": _true_false,
+    "telemetry_enabled": _true_false,
+    "check_time": _true_false,
+    "enable_docker_gc": _true_false,
+    "dcos_l4lb_min_named_ip": _ipv4_value,
+    "dcos_l4lb_max_named_ip": _ipv4_value,
+    "dcos_overlay_network_subnet": _subnet,
+    "adminrouter_grpc_proxy_port": _port,
+}
+
+KNOWN_KEYS = set(VALIDATORS) | ACCEPTED_UNUSED
+
+
+def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """(errors as {key: message}, warnings) for a user config.yaml."""
+    config = {**DEFAULTS, **user}
+    errors: dict[str, str] = {}
+    for key, check in VALIDATORS.items():
+        if key in config:
+            problem = check(config[key])
+            if problem:
+                errors[key] = problem
+    for key in REQUIRED:
+        if key not in config and key not in errors:
+            errors[key] = f"Must set {key}, no way to calculate value."
+    if config.get("master_discovery") == "static" and "master_list" not in config:
+        errors["master_list"] = "Must set master_list, no way to calculate value."
+    if _as_str(config.get("master_discovery")) == "master_http_loadbalancer":
+        errors.setdefault(
+            "master_discovery",
+            "miniDC/OS supports only 'static' master discovery; set master_discovery: static "
+            "and list the masters in master_list",
+        )
+    if _as_str(config.get("exhibitor_storage_backend")) not in ("static", "") and (
+        "exhibitor_storage_backend" not in errors
+    ):
+        errors["exhibitor_storage_backend"] = (
+            "miniDC/OS supports only the 'static' exhibitor_storage_backend: the ensemble is "
+            "the master_list"
+        )
+    if "dcos_l4lb_min_named_ip" not in errors and "dcos_l4lb_max_named_ip" not in errors:
+        low = ipaddress.IPv4Address(_as_str(config["dcos_l4lb_min_named_ip"]))
+        high = ipaddress.IPv4Address(_as_str(config["dcos_l4lb_max_named_ip"]))
+        if low > high:
+            errors["dcos_l4lb_min_named_ip"] = (
+                f"dcos_l4lb_min_named_ip ({low}) must not be greater than "
+                f"dcos_l4lb_max_named_ip ({high})"
+            )
+    if not (genconf_dir / "ip-detect").is_file():
+        errors["ip_detect_filename"] = "ip-detect script `genconf/ip-detect` must exist"
+    warnings = [
+        f"{key}: unrecognized config key; it is ignored (check its spelling)"
+        for key in sorted(user) if key not in KNOWN_KEYS
+    ]
+    return errors, warnings
+
+
+def expand(user: dict[str, Any]) -> dict[str, str]:
+    """The expanded config of a valid user config: defaults, calculated keys, all strings."""
+    config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
+    expanded: dict[str, str] = {}
+    for key, value in config.items():
+        if key in ("master_list", "agent_list", "public_agent_list", "resolvers"):
+            expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
+        else:
+            expanded[key] = _as_str(value)
+    masters = json.loads(expanded["master_list"])
+    expanded["num_masters"] = str(len(masters))
+    expanded["master_quorum"] = str(len(masters) // 2 + 1)
+    expanded["dcos_version"] = DCOS_VERSION
+    expanded["dcos_variant"] = VARIANT
+    expanded["exhibitor_address"] = masters[0] if masters else ""
+    return expanded

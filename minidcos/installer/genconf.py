@@ -1,0 +1,169 @@
+"""genconf: turn genconf/config.yaml into genconf/serve/, as DC/OS's installer does.
+
+Runs inside the installer (standard library plus PyYAML). The distribution's
+packages were built into `artifacts/` when the installer was built; genconf
+only adds the two config packages and the files that tie them together
+(shared/DESIGN.md section 4 lists the serve/ layout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import config as dcos_config
+
+TEMPLATE_KEY = re.compile(r"\{\{\s*([a-zA-Z0-9_]+)\s*\}\}")
+
+
+class GenconfError(Exception):
+    """Problems as `key: message` lines; the installer prints them and exits 1."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def load_user_config(genconf_dir: Path, yaml_load: Any) -> dict[str, Any]:
+    path = genconf_dir / "config.yaml"
+    if not path.is_file():
+        raise GenconfError({"config.yaml": f"{path} must exist"})
+    try:
+        data = yaml_load(path.read_text())
+    except Exception as exc:  # the YAML library's own error types vary
+        raise GenconfError({"config.yaml": f"is not valid YAML: {exc}"}) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise GenconfError({"config.yaml": "must be a YAML mapping of config keys to values"})
+    return data
+
+
+def check(genconf_dir: Path, yaml_load: Any) -> tuple[dict[str, Any], list[str]]:
+    """The user config and its warnings; raises GenconfError with every problem."""
+    user = load_user_config(genconf_dir, yaml_load)
+    errors, warnings = dcos_config.validate(user, genconf_dir)
+    if errors:
+        raise GenconfError(errors)
+    return user, warnings
+
+
+def render(text: str, expanded: dict[str, str], where: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in expanded:
+            raise GenconfError({where: f"template uses unknown config key '{key}'"})
+        return expanded[key]
+
+    return TEMPLATE_KEY.sub(value, text)
+
+
+def _package_tarball(files: dict[str, bytes], modes: dict[str, int], dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(dest, "w:xz", preset=1) as tar:
+        for name in sorted(files):
+            info = tarfile.TarInfo(name)
+            info.size = len(files[name])
+            info.mode = modes.get(name, 0o644)
+            tar.addfile(info, io.BytesIO(files[name]))
+
+
+def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any) -> list[str]:
+    """Write genconf/serve/ for the config in genconf/; returns the warnings."""
+    user, warnings = check(genconf_dir, yaml_load)
+    expanded = dcos_config.expand(user)
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    ip_detect = (genconf_dir / "ip-detect").read_bytes()
+
+    config_files: dict[str, bytes] = {}
+    for name, template_dir in sorted(
+        (n, artifacts / "templates" / n) for n in manifest["packages"]
+    ):
+        if not template_dir.is_dir():
+            continue
+        for path in sorted(p for p in template_dir.rglob("*") if p.is_file()):
+            rel = path.relative_to(template_dir).as_posix()
+            config_files["etc/" + rel] = render(path.read_text(), expanded, f"{name}/templates/{rel}").encode()
+    config_files["bin/detect_ip"] = ip_detect
+    config_files["etc/cluster-id"] = (str(uuid.uuid4()) + "\n").encode()
+    config_id = hashlib.sha1(
+        json.dumps(expanded, sort_keys=True).encode() + ip_detect
+        + json.dumps(sorted(manifest["packages"].items())).encode()
+    ).hexdigest()
+
+    version = {
+        "version": dcos_config.DCOS_VERSION,
+        "dcos-variant": dcos_config.VARIANT,
+        "dcos-image-commit": manifest["installer_hash"],
+        "bootstrap-id": manifest["bootstrap_id"],
+    }
+    metadata_files = {
+        "etc/expanded.config.json": json.dumps(expanded, indent=2, sort_keys=True).encode(),
+        "etc/user.config.yaml": yaml_dump(user, default_flow_style=False).encode(),
+        "etc/dcos-version.json": json.dumps(version, indent=2).encode(),
+    }
+
+    serve = genconf_dir / "serve"
+    if serve.exists():
+        # Keep the directory itself: nodes may already have it bind-mounted.
+        for child in serve.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    serve.mkdir(exist_ok=True)
+
+    package_info: dict[str, dict[str, str]] = {}
+    for name, entry in manifest["packages"].items():
+        src = artifacts / entry["filename"]
+        dest = serve / entry["filename"]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(src, dest)
+        package_info[name] = {"id": entry["id"], "filename": entry["filename"]}
+
+    for name, files in (("dcos-config", config_files), ("dcos-metadata", metadata_files)):
+        pkg_id = f"{name}--setup_{config_id}"
+        files = dict(files)
+        files["buildinfo.json"] = json.dumps(
+            {"name": name, "version": f"setup_{config_id}",
+             "description": "Generated by genconf for this cluster's config"}, indent=2
+        ).encode()
+        filename = f"packages/{name}/{pkg_id}.tar.xz"
+        _package_tarball(files, {"bin/detect_ip": 0o755}, serve / filename)
+        package_info[name] = {"id": pkg_id, "filename": filename}
+
+    bootstrap_id = manifest["bootstrap_id"]
+    (serve / "bootstrap").mkdir()
+    for suffix in ("bootstrap.tar.xz", "active.json"):
+        _link_or_copy(artifacts / "bootstrap" / f"{bootstrap_id}.{suffix}",
+                      serve / "bootstrap" / f"{bootstrap_id}.{suffix}")
+    (serve / "bootstrap.latest").write_text(bootstrap_id + "\n")
+
+    package_ids = sorted(info["id"] for info in package_info.values())
+    list_id = hashlib.sha1(json.dumps(package_ids).encode()).hexdigest()
+    (serve / "package_lists").mkdir()
+    (serve / "package_lists" / f"{list_id}.package_list.json").write_text(json.dumps(package_ids))
+    (serve / "cluster-package-list.latest").write_text(list_id + "\n")
+    (serve / "cluster-package-info.json").write_text(json.dumps(package_info, indent=2, sort_keys=True))
+    (genconf_dir / "cluster_packages.json").write_text(json.dumps(package_info, indent=2, sort_keys=True))
+
+    install = (artifacts / "dcos_install.sh.in").read_text()
+    install = (install.replace("@BOOTSTRAP_ID@", bootstrap_id)
+               .replace("@PACKAGE_LIST_ID@", list_id)
+               .replace("@REPOSITORY_URL@", expanded["bootstrap_url"])
+               .replace("@DCOS_VERSION@", dcos_config.DCOS_VERSION))
+    (serve / "dcos_install.sh").write_text(install)
+    os.chmod(serve / "dcos_install.sh", 0o755)
+    return warnings
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:  # another filesystem
+        shutil.copy2(src, dest)

@@ -1,0 +1,127 @@
+"""Readiness: named checks, run in order under one deadline (DESIGN.md section 7).
+
+A check is a value: a name that reads as a fact, the node it is about, and a
+callable that returns (ok, detail). A timeout raises NotReadyError naming the
+check, the node and the last answer; it never reports success.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from minidcos.errors import NotReadyError
+from minidcos.node import Node, Role
+from minidcos.status import Status
+
+# Errors that mean "not yet": the service is still starting.
+TRANSIENT = (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, ValueError)
+
+
+class CannotPassError(Exception):
+    """Raised by a check that can no longer pass (the node's container has exited)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    node: Node
+    probe: Callable[[], tuple[bool, str]]
+
+
+def http_json(url: str, timeout: float = 3.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def wait_until(
+    checks: Sequence[Check], timeout_s: float, status: Status, poll_s: float = 0.25
+) -> None:
+    """Run each check in order until it passes; all of them share one deadline."""
+    start = time.monotonic()
+    deadline = start + timeout_s
+    for check in checks:
+        last = "no answer yet"
+        while True:
+            try:
+                ok, last = check.probe()
+            except TRANSIENT as exc:
+                ok, last = False, f"{type(exc).__name__}: {exc}"
+            except CannotPassError as exc:
+                raise NotReadyError(check.name, str(check.node), time.monotonic() - start,
+                                    str(exc)) from exc
+            if ok:
+                status.line(f"     \u2713 {check.name}: {check.node.reference} "
+                            f"({time.monotonic() - start:.1f} s)")
+                break
+            if time.monotonic() >= deadline:
+                raise NotReadyError(check.name, str(check.node), time.monotonic() - start, last)
+            time.sleep(poll_s)
+
+
+# -- the checks of a DC/OS cluster, in boot order -----------------------------
+
+
+def systemd_up(node: Node) -> Check:
+    def probe() -> tuple[bool, str]:
+        proc = node.run(["systemctl", "is-system-running"], check=False)
+        state = proc.stdout.decode().strip() or proc.stderr.decode().strip()
+        if proc.returncode != 0 and "No such container" in proc.stderr.decode():
+            raise CannotPassError("the node's container is gone")
+        return state in ("running", "degraded"), f"systemd is {state!r}"
+
+    return Check("systemd reached its default target", node, probe)
+
+
+def zookeeper_quorum(node: Node, num_masters: int) -> Check:
+    def probe() -> tuple[bool, str]:
+        servers = http_json(f"http://{node.ip_address}:8181/exhibitor/v1/cluster/status")
+        serving = [s for s in servers if s.get("code") == 3]
+        leaders = [s for s in servers if s.get("isLeader")]
+        detail = f"{len(serving)}/{num_masters} serving, {len(leaders)} leader(s): {servers}"
+        return len(serving) == num_masters and len(leaders) == 1, detail
+
+    return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
+
+
+def units_healthy(node: Node) -> Check:
+    def probe() -> tuple[bool, str]:
+        health = http_json(f"http://{node.ip_address}:1050/system/health/v1")
+        bad = [f"{u['id']}: {u.get('output') or 'unhealthy'}"
+               for u in health.get("units", []) if u.get("health") != 0]
+        if not health.get("units"):
+            return False, "diagnostics lists no units yet"
+        return not bad, "; ".join(bad) or "all units healthy"
+
+    return Check("every DC/OS unit is healthy (/system/health/v1)", node, probe)
+
+
+def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
+    masters = [n for n in nodes if n.role is Role.MASTER]
+    checks = [systemd_up(n) for n in nodes]
+    checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    checks += [units_healthy(n) for n in nodes]
+    return checks
+
+
+def write_log_bundle(nodes: Sequence[Node], dest: Path) -> Path:
+    """The journal of every node's DC/OS units, for a failed wait."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for node in nodes:
+        proc = node.run(
+            ["journalctl", "--no-pager", "-o", "short-precise", "-n", "2000",
+             "-u", "dcos-*", "-u", "dcos.target"], check=False,
+        )
+        (dest / f"{node.reference}-{node.ip_address}.journal.log").write_bytes(
+            proc.stdout + proc.stderr
+        )
+        units = node.run(["systemctl", "list-units", "--all", "--no-pager", "dcos-*"], check=False)
+        (dest / f"{node.reference}-{node.ip_address}.units.txt").write_bytes(units.stdout)
+    return dest

@@ -1,0 +1,218 @@
+"""A small threaded JSON HTTP server for the distribution's APIs.
+
+Standard library only, so that each component costs a few MiB of RSS. Serves
+on TCP addresses, on Unix sockets, and on sockets systemd passes in
+(socket activation, LISTEN_FDS), all at once.
+
+    router = Router()
+
+    @router.get("/system/health/v1")
+    def health(request: Request) -> Response:
+        return Response.json({"units": []})
+
+    serve(router, tcp=[("0.0.0.0", 1050)])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SD_LISTEN_FDS_START = 3
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200) -> Response:
+        return cls(status=status, body=json.dumps(value, indent=2).encode() + b"\n")
+
+    @classmethod
+    def text(cls, value: str, status: int = 200) -> Response:
+        return cls(status=status, body=value.encode(), content_type="text/plain; charset=utf-8")
+
+    @classmethod
+    def error(cls, status: int, message: str) -> Response:
+        return cls.json({"code": status, "error": message}, status=status)
+
+
+Handler = Callable[[Request], Response]
+
+
+class Router:
+    """Maps (method, path pattern) to handlers. `{name}` in a pattern matches one segment."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        regex = re.compile(
+            "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
+        )
+
+        def register(handler: Handler) -> Handler:
+            self._routes.append((method, regex, handler))
+            return handler
+
+        return register
+
+    def get(self, pattern: str) -> Callable[[Handler], Handler]:
+        return self.route("GET", pattern)
+
+    def dispatch(self, request: Request) -> Response:
+        allowed = False
+        for method, regex, handler in self._routes:
+            match = regex.match(request.path)
+            if not match:
+                continue
+            if method != request.method and not (method == "GET" and request.method == "HEAD"):
+                allowed = True
+                continue
+            request.params = match.groupdict()
+            return handler(request)
+        if allowed:
+            return Response.error(405, f"method {request.method} not allowed on {request.path}")
+        return Response.error(404, f"no such resource: {request.path}")
+
+
+def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "miniDCOS"
+
+        def _handle(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=url.path,
+                query=parse_qs(url.query),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=self.rfile.read(length) if length else b"",
+            )
+            try:
+                response = router.dispatch(request)
+            except Exception as exc:  # a bug in a handler must not kill the server
+                self.log_error("handler failed: %r", exc)
+                response = Response.error(500, f"{type(exc).__name__}: {exc}")
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        def address_string(self) -> str:
+            # Unix-socket peers have no address tuple.
+            return self.client_address[0] if isinstance(self.client_address, tuple) else "unix"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if os.environ.get("DCOS_HTTP_ACCESS_LOG"):
+                super().log_message(format, *args)
+
+    return _Handler
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.BaseServer):
+    daemon_threads = True
+
+    def __init__(self, sock: socket.socket, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(sock.getsockname(), handler)
+        self.socket = sock
+
+    def fileno(self) -> int:
+        return self.socket.fileno()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        return self.socket.accept()
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        request.close()
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+
+def systemd_sockets() -> list[socket.socket]:
+    """Listening sockets systemd passed to this process (socket activation)."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return []
+    count = int(os.environ.get("LISTEN_FDS", "0"))
+    return [socket.socket(fileno=SD_LISTEN_FDS_START + i) for i in range(count)]
+
+
+def tcp_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def unix_socket(path: str, mode: int = 0o660) -> socket.socket:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    os.chmod(path, mode)
+    sock.listen(128)
+    return sock
+
+
+def serve(
+    router: Router,
+    tcp: list[tuple[str, int]] | None = None,
+    unix: list[str] | None = None,
+) -> None:
+    """Serve forever on systemd's sockets if it passed any, else on `tcp` and `unix`."""
+    sockets = systemd_sockets()
+    if not sockets:
+        sockets = [tcp_socket(h, p) for h, p in tcp or []] + [unix_socket(p) for p in unix or []]
+    if not sockets:
+        raise RuntimeError("nothing to listen on: no systemd sockets, no tcp, no unix")
+    handler = _handler_class(router)
+    servers = [_Server(sock, handler) for sock in sockets]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers[1:]]
+    for thread in threads:
+        thread.start()
+    servers[0].serve_forever()
