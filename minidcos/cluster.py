@@ -71,8 +71,11 @@ class ClusterSpec:
         hosts = subnet.hosts()
         next(hosts)  # .1 is the bridge's gateway
         plans = []
-        for role, count in ((Role.MASTER, self.masters), (Role.AGENT, self.agents),
-                            (Role.PUBLIC_AGENT, self.public_agents)):
+        for role, count in (
+            (Role.MASTER, self.masters),
+            (Role.AGENT, self.agents),
+            (Role.PUBLIC_AGENT, self.public_agents),
+        ):
             plans += [NodePlan(role, i, str(next(hosts))) for i in range(count)]
         return tuple(plans)
 
@@ -133,11 +136,18 @@ class Cluster:
             mounts = list(spec.custom_volumes)
             if install is not None:
                 _generate_config(spec, install, plans, workspace, status)
-                mounts.append(Mount(str(workspace / "genconf" / "serve"),
-                                    installing.SERVE_MOUNT, read_only=True))
+                mounts.append(
+                    Mount(
+                        str(workspace / "genconf" / "serve"), installing.SERVE_MOUNT, read_only=True
+                    )
+                )
             plan = ClusterPlan(
-                cluster_id=spec.cluster_id, nodes=plans, network=network.name,
-                workspace=workspace, image=image, mounts=tuple(mounts),
+                cluster_id=spec.cluster_id,
+                nodes=plans,
+                network=network.name,
+                workspace=workspace,
+                image=image,
+                mounts=tuple(mounts),
             )
             nodes = provider.provision(plan, status)
             cluster = cls(spec.cluster_id, provider)
@@ -184,7 +194,9 @@ class Cluster:
     def wait(self, timeout_s: float = DEFAULT_WAIT_S, status: Status | None = None) -> None:
         """Return once DC/OS is up on every node; raise NotReadyError (with a log bundle) if not."""
         status = status or Status.silent()
-        with status.step(f"Waiting for DC/OS on {len(self.nodes)} nodes (at most {timeout_s:.0f} s)"):
+        with status.step(
+            f"Waiting for DC/OS on {len(self.nodes)} nodes (at most {timeout_s:.0f} s)"
+        ):
             try:
                 readiness.wait_until(readiness.dcos_checks(self.nodes), timeout_s, status)
             except NotReadyError as exc:
@@ -223,7 +235,10 @@ class Cluster:
         script = f'. /opt/mesosphere/environment.export && cd {TEST_DIR} && exec "$@"'
         return node.run(
             ["bash", "-c", script, "minidcos-test-env", *args],
-            env={**self.test_environment(), **(env or {})}, output=output, tty=tty, check=check,
+            env={**self.test_environment(), **(env or {})},
+            output=output,
+            tty=tty,
+            check=check,
         )
 
     # -- destroying ---------------------------------------------------------
@@ -246,7 +261,10 @@ class Cluster:
 
 
 def _generate_config(
-    spec: ClusterSpec, install: InstallSpec, plans: Sequence[NodePlan], workspace: Path,
+    spec: ClusterSpec,
+    install: InstallSpec,
+    plans: Sequence[NodePlan],
+    workspace: Path,
     status: Status,
 ) -> None:
     with status.step(f"Generating the config with {install.installer.name} --genconf") as step:
@@ -255,6 +273,10 @@ def _generate_config(
         installing.write_genconf(workspace, config, install.genconf_dir)
         for warning in installing.genconf(install.installer, workspace):
             step.update(f"warning: {warning}")
+
+
+def list_clusters(provider: Provider | None = None) -> list[str]:
+    return (provider or default_provider()).list_clusters()
 
 
 def clean(provider: Provider | None = None) -> bool:

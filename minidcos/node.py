@@ -72,8 +72,13 @@ class Node:
         pipes and globs work; otherwise they are passed as they are.
         """
         return self.provider.exec(
-            self, _argv(args, shell), env=dict(env or {}), output=output, tty=tty,
-            check=check, input=input,
+            self,
+            _argv(args, shell),
+            env=dict(env or {}),
+            output=output,
+            tty=tty,
+            check=check,
+            input=input,
         )
 
     def popen(

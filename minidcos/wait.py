@@ -55,11 +55,14 @@ def wait_until(
             except TRANSIENT as exc:
                 ok, last = False, f"{type(exc).__name__}: {exc}"
             except CannotPassError as exc:
-                raise NotReadyError(check.name, str(check.node), time.monotonic() - start,
-                                    str(exc)) from exc
+                raise NotReadyError(
+                    check.name, str(check.node), time.monotonic() - start, str(exc)
+                ) from exc
             if ok:
-                status.line(f"     \u2713 {check.name}: {check.node.reference} "
-                            f"({time.monotonic() - start:.1f} s)")
+                status.line(
+                    f"     \u2713 {check.name}: {check.node.reference} "
+                    f"({time.monotonic() - start:.1f} s)"
+                )
                 break
             if time.monotonic() >= deadline:
                 raise NotReadyError(check.name, str(check.node), time.monotonic() - start, last)
@@ -94,8 +97,11 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
 def units_healthy(node: Node) -> Check:
     def probe() -> tuple[bool, str]:
         health = http_json(f"http://{node.ip_address}:1050/system/health/v1")
-        bad = [f"{u['id']}: {u.get('output') or 'unhealthy'}"
-               for u in health.get("units", []) if u.get("health") != 0]
+        bad = [
+            f"{u['id']}: {u.get('output') or 'unhealthy'}"
+            for u in health.get("units", [])
+            if u.get("health") != 0
+        ]
         if not health.get("units"):
             return False, "diagnostics lists no units yet"
         return not bad, "; ".join(bad) or "all units healthy"
@@ -116,8 +122,19 @@ def write_log_bundle(nodes: Sequence[Node], dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for node in nodes:
         proc = node.run(
-            ["journalctl", "--no-pager", "-o", "short-precise", "-n", "2000",
-             "-u", "dcos-*", "-u", "dcos.target"], check=False,
+            [
+                "journalctl",
+                "--no-pager",
+                "-o",
+                "short-precise",
+                "-n",
+                "2000",
+                "-u",
+                "dcos-*",
+                "-u",
+                "dcos.target",
+            ],
+            check=False,
         )
         (dest / f"{node.reference}-{node.ip_address}.journal.log").write_bytes(
             proc.stdout + proc.stderr

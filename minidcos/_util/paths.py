@@ -9,9 +9,7 @@ from pathlib import Path
 
 # The checkout the harness runs from: node_images/, Dockerfile.node, packages/
 # and integration_tests/ are read from it (the project is installed editable).
-PROJECT_ROOT = Path(
-    os.environ.get("MINIDCOS_PROJECT_ROOT", Path(__file__).resolve().parents[2])
-)
+PROJECT_ROOT = Path(os.environ.get("MINIDCOS_PROJECT_ROOT", Path(__file__).resolve().parents[2]))
 
 
 def home() -> Path:
@@ -31,10 +29,13 @@ def workspaces_dir() -> Path:
     return path
 
 
-def tree_files(root: Path, exclude: tuple[str, ...] = ("__pycache__", ".pytest_cache")) -> list[Path]:
+def tree_files(
+    root: Path, exclude: tuple[str, ...] = ("__pycache__", ".pytest_cache")
+) -> list[Path]:
     """Every file under `root`, sorted, skipping caches: the inputs of a content hash."""
     return sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and not any(part in exclude for part in p.relative_to(root).parts)
     )
 

@@ -16,7 +16,7 @@ from types import FrameType
 
 import click
 
-from minidcos.cli.docker import docker
+from minidcos.cli.docker import docker as docker_group
 from minidcos.cli.installer import installer
 from minidcos.errors import CommandError, MiniDCOSError
 
@@ -31,7 +31,7 @@ def minidcos(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-minidcos.add_command(docker)
+minidcos.add_command(docker_group)
 minidcos.add_command(installer)
 
 
@@ -49,7 +49,9 @@ def format_error(exc: MiniDCOSError) -> str:
     if failed is not None:
         if failed is not exc:
             lines.append(f"  {failed}")
-        lines.append(f"  Command: {shlex.join(failed.argv)} (on {failed.where}, exit {failed.returncode})")
+        lines.append(
+            f"  Command: {shlex.join(failed.argv)} (on {failed.where}, exit {failed.returncode})"
+        )
         output = failed.output.rstrip().splitlines()[-OUTPUT_LINES:]
         lines += ["  | " + line for line in output]
     return "\n".join(lines)

@@ -15,10 +15,16 @@ def installer() -> None:
 
 
 @click.command()
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also copy the installer here.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also copy the installer here.",
+)
 def build(output: Path | None) -> None:
-    """Build dcos_generate_config.sh from packages/ and integration_tests/ (cached by content hash)."""
+    """Build dcos_generate_config.sh from packages/ and integration_tests/.
+
+    Cached by a hash of its inputs; prints its path.
+    """
     click.echo(installer_build.build(output))
 
 

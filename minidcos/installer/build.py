@@ -66,7 +66,9 @@ def load_package(folder: Path) -> Package:
     files, modes = _read_tree(folder, NOT_SHIPPED)
     for unit in buildinfo.get("units", {}):
         if f"units/{unit}" not in files:
-            raise PackageError(f"{info_path}: unit {unit} is listed but units/{unit} does not exist")
+            raise PackageError(
+                f"{info_path}: unit {unit} is listed but units/{unit} does not exist"
+            )
     templates: dict[str, bytes] = {}
     if (folder / "templates").is_dir():
         templates, _ = _read_tree(folder / "templates", ("__pycache__",))
@@ -75,7 +77,7 @@ def load_package(folder: Path) -> Package:
 
 def integration_test_package() -> Package:
     files, modes = _read_tree(INTEGRATION_TESTS_DIR, ("__pycache__", ".pytest_cache"))
-    buildinfo = {
+    buildinfo: dict[str, object] = {
         "name": "dcos-integration-test",
         "version": "0.1.0",
         "description": "The integration suite, run on a master by `minidcos docker run --test-env`",
@@ -104,10 +106,14 @@ def _tar_bytes(entries: dict[str, bytes], modes: dict[str, int], compress: bool)
 
 
 def installer_hash(packages: list[Package]) -> str:
-    code = [(f"installer/{m}", (INSTALLER_CODE / m).read_bytes())
-            for m in (*PAYLOAD_MODULES, "header.sh", "dcos_install.sh.in")]
+    code = [
+        (f"installer/{m}", (INSTALLER_CODE / m).read_bytes())
+        for m in (*PAYLOAD_MODULES, "header.sh", "dcos_install.sh.in")
+    ]
     ids = [(p.id, b"") for p in packages]
-    templates = [(f"{p.name}/templates/{k}", v) for p in packages for k, v in sorted(p.templates.items())]
+    templates = [
+        (f"{p.name}/templates/{k}", v) for p in packages for k, v in sorted(p.templates.items())
+    ]
     return paths.content_hash(code + ids + templates)
 
 

@@ -1,4 +1,5 @@
-"""The installer's command line: `dcos_generate_config.sh [--genconf | --validate-config | --version]`.
+"""The installer's command line: `dcos_generate_config.sh [--genconf | --validate-config |
+--version]`.
 
 Runs inside the extracted installer as `python3 -m dcos_installer.cli`, with
 the working directory the user ran the installer in (which holds genconf/).
@@ -11,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from . import config as dcos_config
 from .genconf import GenconfError, check, generate
@@ -28,7 +30,7 @@ Run in a directory holding genconf/config.yaml and genconf/ip-detect.
 """
 
 
-def _yaml():  # type: ignore[no-untyped-def]
+def _yaml() -> ModuleType:
     try:
         import yaml
     except ImportError:

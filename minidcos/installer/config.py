@@ -49,10 +49,23 @@ DEFAULTS: dict[str, Any] = {
 
 # Keys DC/OS (or dcos-e2e) passes that this distribution accepts and ignores.
 ACCEPTED_UNUSED = {
-    "ssh_user", "ssh_port", "ssh_key_path", "process_timeout", "platform", "ip_detect_filename",
-    "ip_detect_public_filename", "fault_domain_enabled", "license_key_contents", "security",
-    "superuser_username", "superuser_password_hash", "docker_remove_delay", "gc_delay",
-    "log_directory", "mesos_container_log_sink", "cluster_docker_credentials_enabled",
+    "ssh_user",
+    "ssh_port",
+    "ssh_key_path",
+    "process_timeout",
+    "platform",
+    "ip_detect_filename",
+    "ip_detect_public_filename",
+    "fault_domain_enabled",
+    "license_key_contents",
+    "security",
+    "superuser_username",
+    "superuser_password_hash",
+    "docker_remove_delay",
+    "gc_delay",
+    "log_directory",
+    "mesos_container_log_sink",
+    "cluster_docker_credentials_enabled",
 }
 
 REQUIRED = ("bootstrap_url", "resolvers")
@@ -108,7 +121,10 @@ def _ipv4(text: str) -> bool:
 def _ip_list(value: Any, allow_port: bool = False) -> str | None:
     items = _as_list(value)
     if items is None:
-        return f"Must be a JSON formatted list, but couldn't be parsed the given value `{value}` as one because of: not a list"
+        return (
+            "Must be a JSON formatted list, but couldn't be parsed the given value "
+            f"`{value}` as one because of: not a list"
+        )
     bad = []
     for item in items:
         text = str(item)
@@ -266,7 +282,8 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
         errors["ip_detect_filename"] = "ip-detect script `genconf/ip-detect` must exist"
     warnings = [
         f"{key}: unrecognized config key; it is ignored (check its spelling)"
-        for key in sorted(user) if key not in KNOWN_KEYS
+        for key in sorted(user)
+        if key not in KNOWN_KEYS
     ]
     return errors, warnings
 

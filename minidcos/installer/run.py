@@ -64,9 +64,7 @@ def base_config(
     }
 
 
-def write_genconf(
-    workspace: Path, config: dict[str, Any], genconf_source: Path | None
-) -> Path:
+def write_genconf(workspace: Path, config: dict[str, Any], genconf_source: Path | None) -> Path:
     """Lay out workspace/genconf/ (config.yaml, ip-detect, the user's extra files)."""
     genconf = workspace / "genconf"
     genconf.mkdir(parents=True, exist_ok=True)
@@ -86,8 +84,11 @@ def installer_env() -> dict[str, str]:
 
 def run_installer(installer: Path, workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(installer), *args], cwd=workspace, env=installer_env(),
-        capture_output=True, text=True,
+        ["bash", str(installer), *args],
+        cwd=workspace,
+        env=installer_env(),
+        capture_output=True,
+        text=True,
     )
 
 
@@ -104,10 +105,17 @@ def genconf(installer: Path, workspace: Path) -> list[str]:
 def install(nodes: Sequence[Node], status: Status) -> None:
     """`dcos_install.sh <role>` on every node at once."""
     with status.step(f"Installing DC/OS on {len(nodes)} nodes") as step:
+
         def one(node: Node) -> None:
             try:
-                node.run(["bash", f"{SERVE_MOUNT}/dcos_install.sh", "--no-block-dcos-setup",
-                          node.role.dcos_role])
+                node.run(
+                    [
+                        "bash",
+                        f"{SERVE_MOUNT}/dcos_install.sh",
+                        "--no-block-dcos-setup",
+                        node.role.dcos_role,
+                    ]
+                )
             except CommandError as exc:
                 raise StepError("installing DC/OS", f"dcos_install.sh failed on {node}") from exc
             step.update(f"{node.reference}: installed as {node.role.dcos_role}")

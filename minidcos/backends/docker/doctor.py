@@ -35,9 +35,13 @@ def _free_gib(path: Path) -> float:
 def _disk(name: str, path: Path) -> Finding:
     free = _free_gib(path)
     if free < MIN_FREE_GIB:
-        return Finding("warn", name, f"{free:.1f} GiB free in {path}",
-                       f"free space: `minidcos docker clean`, `docker image prune`; "
-                       f"miniDC/OS wants {MIN_FREE_GIB} GiB")
+        return Finding(
+            "warn",
+            name,
+            f"{free:.1f} GiB free in {path}",
+            f"free space: `minidcos docker clean`, `docker image prune`; "
+            f"miniDC/OS wants {MIN_FREE_GIB} GiB",
+        )
     return Finding("ok", name, f"{free:.1f} GiB free in {path}")
 
 
@@ -54,8 +58,10 @@ def _nftables_works() -> bool:
 
 def _vxlan_works() -> bool:
     name = "mdcos-doctor0"
-    made = subprocess.run(["ip", "link", "add", name, "type", "vxlan", "id", "42", "dstport", "4789",
-                           "dev", "lo"], capture_output=True)
+    made = subprocess.run(
+        ["ip", "link", "add", name, "type", "vxlan", "id", "42", "dstport", "4789", "dev", "lo"],
+        capture_output=True,
+    )
     subprocess.run(["ip", "link", "del", name], capture_output=True)
     return made.returncode == 0
 
@@ -65,42 +71,80 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
     try:
         info = provider.info()
     except MiniDCOSError as exc:
-        return [Finding("error", "docker engine", str(exc).splitlines()[0],
-                        "run `bash setup.sh --host-only`, which installs and starts dockerd")]
+        return [
+            Finding(
+                "error",
+                "docker engine",
+                str(exc).splitlines()[0],
+                "run `bash setup.sh --host-only`, which installs and starts dockerd",
+            )
+        ]
     findings.append(Finding("ok", "docker engine", f"version {info.engine_version}"))
     missing = missing_capabilities(_host_cap_bnd())
     if info.privileged:
         findings.append(Finding("ok", "node mode", "--privileged works"))
     else:
-        findings.append(Finding(
-            "ok", "node mode",
-            "--privileged is refused (the host lacks " + ", ".join(missing or ["a capability"])
-            + "): nodes get every other capability, seccomp and apparmor unconfined",
-        ))
+        findings.append(
+            Finding(
+                "ok",
+                "node mode",
+                "--privileged is refused (the host lacks "
+                + ", ".join(missing or ["a capability"])
+                + "): nodes get every other capability, seccomp and apparmor unconfined",
+            )
+        )
     findings.append(_boot_check(provider))
     cgroup = Finding("ok", "cgroups", f"v{info.cgroup_version}, driver {info.cgroup_driver}")
     if info.cgroup_version == "2":
-        cgroup = Finding("warn", "cgroups", f"v2, driver {info.cgroup_driver}",
-                         "nodes are tested on cgroup v1 (hybrid); v2 is untested")
+        cgroup = Finding(
+            "warn",
+            "cgroups",
+            f"v2, driver {info.cgroup_driver}",
+            "nodes are tested on cgroup v1 (hybrid); v2 is untested",
+        )
     findings.append(cgroup)
     storage = Finding("ok", "storage driver", info.storage_driver)
     if info.storage_driver not in ("overlay2", "overlay"):
-        storage = Finding("warn", "storage driver", info.storage_driver,
-                          "overlay2 is the tested driver; set \"storage-driver\": \"overlay2\" in "
-                          "/etc/docker/daemon.json")
+        storage = Finding(
+            "warn",
+            "storage driver",
+            info.storage_driver,
+            'overlay2 is the tested driver; set "storage-driver": "overlay2" in '
+            "/etc/docker/daemon.json",
+        )
     findings.append(storage)
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
     mem_gib = info.memory_bytes / GIB
-    findings.append(Finding("ok", "memory", f"{mem_gib:.1f} GiB") if mem_gib >= 4 else
-                    Finding("warn", "memory", f"{mem_gib:.1f} GiB",
-                            "a 1/2/1 cluster needs about 2 GiB; more nodes need more"))
-    findings.append(_kernel_feature("nftables", _nftables_works(),
-                                    "the kernel needs CONFIG_NF_TABLES (VIPs are nftables DNAT)"))
-    findings.append(_kernel_feature("vxlan", _vxlan_works(),
-                                    "the kernel needs CONFIG_VXLAN (the overlay network)"))
-    findings.append(_kernel_feature("bridge netfilter", Path("/proc/sys/net/bridge").exists(),
-                                    "the kernel needs CONFIG_BRIDGE_NETFILTER"))
+    findings.append(
+        Finding("ok", "memory", f"{mem_gib:.1f} GiB")
+        if mem_gib >= 4
+        else Finding(
+            "warn",
+            "memory",
+            f"{mem_gib:.1f} GiB",
+            "a 1/2/1 cluster needs about 2 GiB; more nodes need more",
+        )
+    )
+    findings.append(
+        _kernel_feature(
+            "nftables",
+            _nftables_works(),
+            "the kernel needs CONFIG_NF_TABLES (VIPs are nftables DNAT)",
+        )
+    )
+    findings.append(
+        _kernel_feature(
+            "vxlan", _vxlan_works(), "the kernel needs CONFIG_VXLAN (the overlay network)"
+        )
+    )
+    findings.append(
+        _kernel_feature(
+            "bridge netfilter",
+            Path("/proc/sys/net/bridge").exists(),
+            "the kernel needs CONFIG_BRIDGE_NETFILTER",
+        )
+    )
     return findings
 
 
@@ -112,10 +156,15 @@ def _boot_check(provider: DockerProvider) -> Finding:
     cluster_id = "doctor-boot-check"
     provider.delete_cluster(cluster_id)
     try:
-        with Cluster.create(ClusterSpec(1, 0, 0, cluster_id), provider=provider,
-                            status=Status.silent()):
+        with Cluster.create(
+            ClusterSpec(1, 0, 0, cluster_id), provider=provider, status=Status.silent()
+        ):
             pass
     except MiniDCOSError as exc:
-        return Finding("error", "systemd boots", str(exc).splitlines()[0],
-                       "see `minidcos --debug docker doctor`; the node's log is in the error")
+        return Finding(
+            "error",
+            "systemd boots",
+            str(exc).splitlines()[0],
+            "see `minidcos --debug docker doctor`; the node's log is in the error",
+        )
     return Finding("ok", "systemd boots", "a node reached its default target")

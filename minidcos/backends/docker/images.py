@@ -51,8 +51,10 @@ def base_tag(mirrors: Mirrors) -> str:
 
 
 def node_tag(base: str) -> str:
-    files = [(str(p.relative_to(paths.PROJECT_ROOT)), p.read_bytes())
-             for p in paths.tree_files(_require(NODE_IMAGES))]
+    files = [
+        (str(p.relative_to(paths.PROJECT_ROOT)), p.read_bytes())
+        for p in paths.tree_files(_require(NODE_IMAGES))
+    ]
     digest = paths.content_hash(
         [("base", base.encode()), ("Dockerfile.node", _require(DOCKERFILE).read_bytes()), *files]
     )
@@ -88,15 +90,22 @@ def _build_base(
     if not rootfs.exists():
         step_update("debootstrap: Debian 12 base rootfs from the host's mirror")
         proc = subprocess.run(
-            ["bash", str(NODE_IMAGES / "build-rootfs.sh"), str(rootfs), mirrors.debian,
-             mirrors.security],
-            capture_output=True, text=True,
+            [
+                "bash",
+                str(NODE_IMAGES / "build-rootfs.sh"),
+                str(rootfs),
+                mirrors.debian,
+                mirrors.security,
+            ],
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             raise ProviderError(
                 f"building the base rootfs failed (exit {proc.returncode}):\n"
                 + "\n".join((proc.stdout + proc.stderr).splitlines()[-30:]),
-                hint="is debootstrap installed (bash setup.sh --host-only) and the mirror reachable?",
+                hint="is debootstrap installed (bash setup.sh --host-only) "
+                "and the mirror reachable?",
             )
     step_update(f"docker import {rootfs.name} as {tag}")
     repo, _, version = tag.partition(":")
@@ -122,8 +131,14 @@ def _build_node(
 ) -> None:
     step_update(f"docker build Dockerfile.node FROM {base}")
     stream = client.api.build(
-        fileobj=_context(), custom_context=True, dockerfile="Dockerfile.node", tag=tag,
-        buildargs={"BASE": base}, labels={IMAGE_LABEL: "node"}, rm=True, forcerm=True,
+        fileobj=_context(),
+        custom_context=True,
+        dockerfile="Dockerfile.node",
+        tag=tag,
+        buildargs={"BASE": base},
+        labels={IMAGE_LABEL: "node"},
+        rm=True,
+        forcerm=True,
         decode=True,
     )
     log: list[str] = []

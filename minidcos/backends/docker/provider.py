@@ -7,8 +7,8 @@ through the `docker` CLI so that every failure names a command one can paste.
 
 from __future__ import annotations
 
-import ipaddress
 import io
+import ipaddress
 import os
 import shlex
 import shutil
@@ -45,12 +45,47 @@ ENGINE_HINT = (
 # Linux capability names by bit, for the fallback from --privileged: every
 # capability the host's bounding set has, and none it lacks.
 CAPABILITIES = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
 ]
 
 
@@ -85,7 +120,9 @@ class DockerProvider:
                 client = docker.from_env(timeout=120)
                 client.ping()
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-                raise ProviderError(f"the Docker engine does not answer: {exc}", ENGINE_HINT) from exc
+                raise ProviderError(
+                    f"the Docker engine does not answer: {exc}", ENGINE_HINT
+                ) from exc
             self._client = client
         return self._client
 
@@ -135,7 +172,10 @@ class DockerProvider:
             )
             try:
                 self.client.networks.create(
-                    name, driver="bridge", ipam=ipam, labels=labels.cluster_labels(cluster_id),
+                    name,
+                    driver="bridge",
+                    ipam=ipam,
+                    labels=labels.cluster_labels(cluster_id),
                     options={"com.docker.network.bridge.name": labels.bridge_name(cluster_id)},
                 )
             except docker.errors.APIError as exc:
@@ -152,6 +192,7 @@ class DockerProvider:
 
     def provision(self, plan: ClusterPlan, status: Status) -> list[Node]:
         with status.step(f"Starting {len(plan.nodes)} nodes") as step:
+
             def start(node_plan: NodePlan) -> Node:
                 node = self._start_node(plan, node_plan)
                 self._wait_booted(node, BOOT_TIMEOUT_S)
@@ -231,9 +272,13 @@ class DockerProvider:
         )
         api.start(container["Id"])
         return Node(
-            cluster_id=plan.cluster_id, role=node_plan.role, index=node_plan.index,
-            container_name=name, container_id=container["Id"],
-            ip_address=node_plan.ip_address, provider=self,
+            cluster_id=plan.cluster_id,
+            role=node_plan.role,
+            index=node_plan.index,
+            container_name=name,
+            container_id=container["Id"],
+            ip_address=node_plan.ip_address,
+            provider=self,
         )
 
     def _wait_booted(self, node: Node, timeout_s: float) -> None:
@@ -246,17 +291,21 @@ class DockerProvider:
             state = self.client.api.inspect_container(node.container_id)["State"]
             if not state.get("Running"):
                 raise NodeBootError(
-                    node.container_name, f"container exited with status {state.get('ExitCode')}",
+                    node.container_name,
+                    f"container exited with status {state.get('ExitCode')}",
                     self.logs(node),
                 )
             proc = subprocess.run(
                 ["docker", "exec", node.container_id, "systemctl", "is-system-running", "--wait"],
-                capture_output=True, text=True, timeout=max(1.0, deadline - time.monotonic()),
+                capture_output=True,
+                text=True,
+                timeout=max(1.0, deadline - time.monotonic()),
             )
             last = (proc.stdout + proc.stderr).strip()
             if last in ("running", "degraded"):
                 return
-            if last in ("maintenance", "stopping", "offline"):
+            # "offline" also means "not started yet" this early, so only these are final.
+            if last in ("maintenance", "stopping"):
                 raise NodeBootError(node.container_name, f"systemd is {last}", self.logs(node))
             if time.monotonic() > deadline:
                 raise NodeBootError(
@@ -269,46 +318,48 @@ class DockerProvider:
 
     def logs(self, node: Node, tail: int = 50) -> str:
         try:
-            raw = self.client.api.logs(node.container_id, tail=tail)
+            raw: bytes = self.client.api.logs(node.container_id, tail=tail)
         except docker.errors.APIError as exc:
             return f"(no log: {exc})"
         return raw.decode(errors="replace")
 
     # -- clusters -----------------------------------------------------------
 
+    def _containers(self, selector: dict[str, str]) -> list[dict[str, Any]]:
+        # The low-level listing: the high-level one inspects each container and
+        # fails if one is removed meanwhile (a concurrent destroy).
+        return list(self.client.api.containers(all=True, filters=selector))
+
     def list_clusters(self) -> list[str]:
         found = {
-            c.labels.get(labels.CLUSTER, "")
-            for c in self.client.containers.list(all=True, filters={"label": labels.CLUSTER})
+            c["Labels"].get(labels.CLUSTER, "") for c in self._containers({"label": labels.CLUSTER})
         }
         return sorted(c for c in found if c)
 
     def list_nodes(self, cluster_id: str) -> list[Node]:
-        containers = self.client.containers.list(
-            all=True, filters={"label": f"{labels.CLUSTER}={cluster_id}"}
-        )
         nodes = [
             Node(
                 cluster_id=cluster_id,
-                role=Role(c.labels[labels.ROLE]),
-                index=int(c.labels[labels.INDEX]),
-                container_name=c.name,
-                container_id=c.id,
-                ip_address=c.labels.get(labels.IP, ""),
+                role=Role(c["Labels"][labels.ROLE]),
+                index=int(c["Labels"][labels.INDEX]),
+                container_name=c["Names"][0].lstrip("/"),
+                container_id=c["Id"],
+                ip_address=c["Labels"].get(labels.IP, ""),
                 provider=self,
             )
-            for c in containers
-            if labels.ROLE in c.labels
+            for c in self._containers({"label": f"{labels.CLUSTER}={cluster_id}"})
+            if labels.ROLE in c["Labels"]
         ]
         order = {Role.MASTER: 0, Role.AGENT: 1, Role.PUBLIC_AGENT: 2}
         return sorted(nodes, key=lambda n: (order[n.role], n.index))
 
     def workspaces(self, cluster_id: str) -> list[Path]:
         selector = {"label": f"{labels.CLUSTER}={cluster_id}"}
-        found = {c.labels.get(labels.WORKSPACE) for c in self.client.containers.list(
-            all=True, filters=selector)}
-        found |= {n.attrs.get("Labels", {}).get(labels.WORKSPACE)
-                  for n in self.client.networks.list(filters=selector)}
+        found = {c["Labels"].get(labels.WORKSPACE) for c in self._containers(selector)}
+        found |= {
+            n.get("Labels", {}).get(labels.WORKSPACE)
+            for n in self.client.api.networks(filters=selector)
+        }
         return sorted(Path(w) for w in found if w)
 
     def delete_cluster(self, cluster_id: str) -> bool:
@@ -319,32 +370,40 @@ class DockerProvider:
         return self._delete({"label": labels.CLUSTER})
 
     def _delete(self, selector: dict[str, str]) -> bool:
-        client = self.client
-        containers = client.containers.list(all=True, filters=selector)
-        networks = client.networks.list(filters=selector)
-        volumes = client.volumes.list(filters=selector)
-        workspaces = {c.labels.get(labels.WORKSPACE) for c in containers}
-        workspaces |= {n.attrs.get("Labels", {}).get(labels.WORKSPACE) for n in networks}
+        api = self.client.api
+        containers = self._containers(selector)
+        networks = api.networks(filters=selector)
+        volumes = api.volumes(filters=selector).get("Volumes") or []
+        workspaces = {c["Labels"].get(labels.WORKSPACE) for c in containers}
+        workspaces |= {n.get("Labels", {}).get(labels.WORKSPACE) for n in networks}
         errors: list[str] = []
 
-        def remove_container(container: Any) -> None:
+        def remove(kind: str, name: str, action: Any) -> None:
             try:
-                container.remove(force=True, v=True)
+                action()
             except docker.errors.NotFound:
                 pass  # removed meanwhile: what we wanted
             except docker.errors.APIError as exc:
-                errors.append(f"container {container.name}: {exc}")
+                errors.append(f"{kind} {name}: {exc}")
 
         if containers:
             with ThreadPoolExecutor(max_workers=min(16, len(containers))) as pool:
-                list(pool.map(remove_container, containers))
-        for resource in [*volumes, *networks]:
-            try:
-                resource.remove()
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as exc:
-                errors.append(f"{type(resource).__name__.lower()} {resource.name}: {exc}")
+                list(
+                    pool.map(
+                        lambda c: remove(
+                            "container",
+                            c["Names"][0],
+                            lambda: api.remove_container(c["Id"], force=True, v=True),
+                        ),
+                        containers,
+                    )
+                )
+        for volume in volumes:
+            remove(
+                "volume", volume["Name"], lambda v=volume: api.remove_volume(v["Name"], force=True)
+            )
+        for network in networks:
+            remove("network", network["Name"], lambda n=network: api.remove_network(n["Id"]))
         for workspace in workspaces:
             if workspace and Path(workspace).is_relative_to(labels.workspace_root()):
                 shutil.rmtree(workspace, ignore_errors=True)
@@ -357,8 +416,9 @@ class DockerProvider:
 
     # -- commands and files -------------------------------------------------
 
-    def _exec_argv(self, node: Node, argv: list[str], env: dict[str, str], tty: bool,
-                   interactive: bool) -> list[str]:
+    def _exec_argv(
+        self, node: Node, argv: list[str], env: dict[str, str], tty: bool, interactive: bool
+    ) -> list[str]:
         cmd = ["docker", "exec"]
         if interactive:
             cmd.append("--interactive")
@@ -395,22 +455,35 @@ class DockerProvider:
     def popen(self, node: Node, argv: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             self._exec_argv(node, argv, env, tty=False, interactive=True),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def send_file(self, node: Node, local_path: Path, remote_path: Path) -> None:
         if not local_path.exists():
-            raise ProviderError(f"{local_path} does not exist", hint="pass a file or directory that exists")
+            raise ProviderError(
+                f"{local_path} does not exist", hint="pass a file or directory that exists"
+            )
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             tar.add(str(local_path), arcname=remote_path.name)
         parent = str(remote_path.parent)
-        self.exec(node, ["mkdir", "-p", parent], env={}, output=Output.CAPTURE, tty=False,
-                  check=True, input=None)
+        self.exec(
+            node,
+            ["mkdir", "-p", parent],
+            env={},
+            output=Output.CAPTURE,
+            tty=False,
+            check=True,
+            input=None,
+        )
         try:
             self.client.api.put_archive(node.container_id, parent, buf.getvalue())
         except docker.errors.APIError as exc:
-            raise ProviderError(f"copying {local_path} to {node}:{remote_path} failed: {exc}") from exc
+            raise ProviderError(
+                f"copying {local_path} to {node}:{remote_path} failed: {exc}"
+            ) from exc
 
     def download_file(self, node: Node, remote_path: Path, local_path: Path) -> None:
         try:
@@ -428,10 +501,16 @@ class DockerProvider:
             local_path.write_bytes(source.read())
 
 
-def _tee(cmd: list[str], argv: list[str], input: bytes | None) -> subprocess.CompletedProcess[bytes]:
+def _tee(
+    cmd: list[str], argv: list[str], input: bytes | None
+) -> subprocess.CompletedProcess[bytes]:
     """Run `cmd`, copying its output to our stderr line by line while capturing it."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else None,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE if input is not None else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     if input is not None:
         assert proc.stdin is not None
         proc.stdin.write(input)

@@ -22,7 +22,10 @@ def doctor() -> None:
 
 @click.command(name="build-image")
 def build_image() -> None:
-    """Build the node image (debootstrap base + Dockerfile.node) if an input changed; print its tag."""
+    """Build the node image (debootstrap base, then Dockerfile.node) if an input changed.
+
+    Prints the image's tag.
+    """
     click.echo(DockerProvider().ensure_image(Status()))
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from minidcos.cli import _options as opt
-from minidcos.cluster import Cluster, default_provider
+from minidcos.cluster import Cluster
+from minidcos.cluster import list_clusters as cluster_ids
 from minidcos.wait import TRANSIENT, http_json
 
 
@@ -27,8 +28,11 @@ def cluster_json(cluster: Cluster) -> dict[str, Any]:
                 }
                 for n in nodes
             ]
-            for role, nodes in (("masters", cluster.masters), ("agents", cluster.agents),
-                                ("public_agents", cluster.public_agents))
+            for role, nodes in (
+                ("masters", cluster.masters),
+                ("agents", cluster.agents),
+                ("public_agents", cluster.public_agents),
+            )
         },
     }
 
@@ -36,7 +40,7 @@ def cluster_json(cluster: Cluster) -> dict[str, Any]:
 @click.command(name="list")
 def list_clusters() -> None:
     """List the ids of every cluster, one per line."""
-    for cluster_id in default_provider().list_clusters():
+    for cluster_id in cluster_ids():
         click.echo(cluster_id)
 
 
@@ -61,11 +65,15 @@ def _health(ip: str) -> str:
 def status(cluster_id: str) -> None:
     """Show the cluster's nodes and the health of their DC/OS units, for people."""
     cluster = Cluster(cluster_id)
-    click.echo(f"cluster {cluster_id}: {len(cluster.masters)} master(s), "
-               f"{len(cluster.agents)} agent(s), {len(cluster.public_agents)} public agent(s)")
+    click.echo(
+        f"cluster {cluster_id}: {len(cluster.masters)} master(s), "
+        f"{len(cluster.agents)} agent(s), {len(cluster.public_agents)} public agent(s)"
+    )
     for node in cluster.nodes:
-        click.echo(f"  {node.reference:<16} {node.ip_address:<15} {node.container_name:<40} "
-                   f"{_health(node.ip_address)}")
+        click.echo(
+            f"  {node.reference:<16} {node.ip_address:<15} {node.container_name:<40} "
+            f"{_health(node.ip_address)}"
+        )
 
 
 COMMANDS = [list_clusters, inspect, status]

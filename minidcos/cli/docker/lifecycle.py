@@ -32,11 +32,16 @@ def parse_volume(text: str) -> Mount:
     return Mount(parts[0], parts[1], read_only=mode == "ro")
 
 
-def _spec(cluster_id: str, masters: int, agents: int, public_agents: int,
-          custom_volumes: tuple[str, ...]) -> ClusterSpec:
-    return ClusterSpec(masters=masters, agents=agents, public_agents=public_agents,
-                       cluster_id=cluster_id,
-                       custom_volumes=tuple(parse_volume(v) for v in custom_volumes))
+def _spec(
+    cluster_id: str, masters: int, agents: int, public_agents: int, custom_volumes: tuple[str, ...]
+) -> ClusterSpec:
+    return ClusterSpec(
+        masters=masters,
+        agents=agents,
+        public_agents=public_agents,
+        cluster_id=cluster_id,
+        custom_volumes=tuple(parse_volume(v) for v in custom_volumes),
+    )
 
 
 def _print_result(cluster: Cluster, as_json: bool) -> None:
@@ -44,22 +49,45 @@ def _print_result(cluster: Cluster, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("installer", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "installer", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @opt.node_counts
 @opt.cluster_id()
-@click.option("--extra-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML merged over the generated config.yaml (master_list, resolvers, ...).")
-@click.option("--genconf-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Files copied into genconf/ before --genconf (e.g. your own ip-detect).")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Wait until DC/OS is ready on every node.")
+@click.option(
+    "--extra-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML merged over the generated config.yaml (master_list, resolvers, ...).",
+)
+@click.option(
+    "--genconf-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Files copied into genconf/ before --genconf (e.g. your own ip-detect).",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait until DC/OS is ready on every node.",
+)
 @opt.wait_timeout
 @opt.custom_volume
 @opt.retain
 @opt.json_output
-def create(installer: Path | None, masters: int, agents: int, public_agents: int, cluster_id: str,
-           extra_config: Path | None, genconf_dir: Path | None, wait: bool, wait_timeout: int,
-           custom_volumes: tuple[str, ...], retain: bool, as_json: bool) -> None:
+def create(
+    installer: Path | None,
+    masters: int,
+    agents: int,
+    public_agents: int,
+    cluster_id: str,
+    extra_config: Path | None,
+    genconf_dir: Path | None,
+    wait: bool,
+    wait_timeout: int,
+    custom_volumes: tuple[str, ...],
+    retain: bool,
+    as_json: bool,
+) -> None:
     """Create a cluster and install DC/OS on it from INSTALLER.
 
     INSTALLER is a dcos_generate_config.sh; without it, the installer this
@@ -74,8 +102,12 @@ def create(installer: Path | None, masters: int, agents: int, public_agents: int
         with status.step("Building the installer from packages/"):
             installer = installer_build.build()
     cluster = Cluster.create(
-        spec, install=InstallSpec(installer.resolve(), extra, genconf_dir), wait=wait,
-        wait_timeout_s=wait_timeout, retain=retain, status=status,
+        spec,
+        install=InstallSpec(installer.resolve(), extra, genconf_dir),
+        wait=wait,
+        wait_timeout_s=wait_timeout,
+        retain=retain,
+        status=status,
     )
     _print_result(cluster, as_json)
 
@@ -86,8 +118,15 @@ def create(installer: Path | None, masters: int, agents: int, public_agents: int
 @opt.custom_volume
 @opt.retain
 @opt.json_output
-def provision(masters: int, agents: int, public_agents: int, cluster_id: str,
-              custom_volumes: tuple[str, ...], retain: bool, as_json: bool) -> None:
+def provision(
+    masters: int,
+    agents: int,
+    public_agents: int,
+    cluster_id: str,
+    custom_volumes: tuple[str, ...],
+    retain: bool,
+    as_json: bool,
+) -> None:
     """Create a cluster of bare nodes (systemd up, DC/OS not installed)."""
     spec = _spec(cluster_id, masters, agents, public_agents, custom_volumes)
     cluster = Cluster.create(spec, retain=retain, status=Status())
@@ -135,8 +174,10 @@ def clean() -> None:
     Images are kept: they are the build cache.
     """
     removed = clean_all()
-    click.echo("removed miniDC/OS's containers, networks and volumes" if removed
-               else "nothing to clean", err=True)
+    click.echo(
+        "removed miniDC/OS's containers, networks and volumes" if removed else "nothing to clean",
+        err=True,
+    )
 
 
 COMMANDS = [create, provision, wait, destroy, destroy_list, clean]

@@ -26,15 +26,32 @@ def _env(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("node_args", nargs=-1, required=True, type=click.UNPROCESSED)
 @opt.cluster_id()
-@click.option("--node", "node_refs", multiple=True, default=("master_0",), show_default=True,
-              help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).")
-@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="Set a variable (repeatable).")
-@click.option("-te", "--test-env", is_flag=True,
-              help="Run in the integration-test environment: DC/OS's environment sourced, in the "
-              "dcos-integration-test directory, with MASTER_HOSTS, SLAVE_HOSTS, PUBLIC_SLAVE_HOSTS, "
-              "DCOS_DNS_ADDRESS, DCOS_NUM_MASTERS and DCOS_NUM_AGENTS set.")
-def run(node_args: tuple[str, ...], cluster_id: str, node_refs: tuple[str, ...],
-        env_pairs: tuple[str, ...], test_env: bool) -> None:
+@click.option(
+    "--node",
+    "node_refs",
+    multiple=True,
+    default=("master_0",),
+    show_default=True,
+    help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).",
+)
+@click.option(
+    "--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="Set a variable (repeatable)."
+)
+@click.option(
+    "-te",
+    "--test-env",
+    is_flag=True,
+    help="Run in the integration-test environment: DC/OS's environment sourced, in the "
+    "dcos-integration-test directory, with MASTER_HOSTS, SLAVE_HOSTS, PUBLIC_SLAVE_HOSTS, "
+    "DCOS_DNS_ADDRESS, DCOS_NUM_MASTERS and DCOS_NUM_AGENTS set.",
+)
+def run(
+    node_args: tuple[str, ...],
+    cluster_id: str,
+    node_refs: tuple[str, ...],
+    env_pairs: tuple[str, ...],
+    test_env: bool,
+) -> None:
     """Run a command on nodes; exits with the command's exit status.
 
     Put `--` before a command that has options of its own:
@@ -47,9 +64,12 @@ def run(node_args: tuple[str, ...], cluster_id: str, node_refs: tuple[str, ...],
     for node in [cluster.node(ref) for ref in node_refs]:
         if test_env:
             proc = cluster.run_with_test_environment(
-                list(node_args), node=node, env=env, output=Output.NO_CAPTURE, tty=tty, check=False)
+                list(node_args), node=node, env=env, output=Output.NO_CAPTURE, tty=tty, check=False
+            )
         else:
-            proc = node.run(list(node_args), env=env, output=Output.NO_CAPTURE, tty=tty, check=False)
+            proc = node.run(
+                list(node_args), env=env, output=Output.NO_CAPTURE, tty=tty, check=False
+            )
         returncode = returncode or proc.returncode
     click.get_current_context().exit(returncode)
 
@@ -58,8 +78,14 @@ def run(node_args: tuple[str, ...], cluster_id: str, node_refs: tuple[str, ...],
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.argument("destination", type=click.Path(path_type=Path))
 @opt.cluster_id()
-@click.option("--node", "node_refs", multiple=True, default=("master_0",), show_default=True,
-              help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).")
+@click.option(
+    "--node",
+    "node_refs",
+    multiple=True,
+    default=("master_0",),
+    show_default=True,
+    help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).",
+)
 def send_file(source: Path, destination: Path, cluster_id: str, node_refs: tuple[str, ...]) -> None:
     """Copy a file or directory from this machine to DESTINATION on nodes."""
     cluster = Cluster(cluster_id)

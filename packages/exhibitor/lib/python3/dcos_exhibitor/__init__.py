@@ -1,0 +1,1 @@
+"""ZooKeeper for the masters, supervised behind an Exhibitor-compatible REST API."""

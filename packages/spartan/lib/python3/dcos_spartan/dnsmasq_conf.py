@@ -1,0 +1,143 @@
+"""dnsmasq's configuration, computed from the cluster's expanded config."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from dcos_spartan import (
+    DNS_PORT,
+    LISTEN_ADDRESSES,
+    MESOS_DNS_PORT,
+    NAVSTAR_DNS,
+    READY_ADDRESS,
+    READY_NAME,
+)
+
+# Big enough that a busy node answers repeat names from memory (DC/OS's
+# budget for spartan is p99 < 1 ms at 5000 qps); dnsmasq's default is 150.
+CACHE_SIZE = 10000
+# Concurrent forwarded queries; dnsmasq's default (150) drops queries under load.
+DNS_FORWARD_MAX = 1024
+
+
+class ConfigError(ValueError):
+    """The expanded config holds a value spartan cannot use."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A DNS server as the config names it: "ip" or "ip:port" ("[v6]:port" for IPv6)."""
+
+    host: str
+    port: int = DNS_PORT
+
+    @classmethod
+    def parse(cls, text: str) -> Server:
+        text = text.strip()
+        host, port = text, DNS_PORT
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            if rest:
+                port = _port(rest.removeprefix(":"), text)
+        elif text.count(":") == 1:
+            host, port_text = text.split(":")
+            port = _port(port_text, text)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ConfigError(f"not an IP address: {text!r}") from None
+        return cls(host, port)
+
+    def dnsmasq(self) -> str:
+        """dnsmasq's spelling, which separates the port with '#'."""
+        return self.host if self.port == DNS_PORT else f"{self.host}#{self.port}"
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"bad port in {whole!r}")
+    return int(text)
+
+
+def _json_value(config: dict[str, Any], key: str, default: Any) -> Any:
+    """genconf stores structured values as JSON strings, as DC/OS does."""
+    value = config.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError(f"{key}: not valid JSON: {value!r}") from None
+    return value
+
+
+def upstream_resolvers(config: dict[str, Any]) -> list[Server]:
+    servers = [Server.parse(s) for s in _json_value(config, "resolvers", [])]
+    # Forwarding to ourselves would loop every query until it times out.
+    looping = [s for s in servers if s.host in LISTEN_ADDRESSES and s.port == DNS_PORT]
+    if looping:
+        raise ConfigError(f"resolvers: spartan's own addresses found: {looping}")
+    return servers
+
+
+def forward_zones(config: dict[str, Any]) -> list[tuple[str, list[Server]]]:
+    """DC/OS's optional `dns_forward_zones`.
+
+    Either {"zone": ["ip:port", ...]} or [["zone", ["ip:port", ...]], ...].
+    """
+    value = _json_value(config, "dns_forward_zones", {})
+    pairs = value.items() if isinstance(value, dict) else value
+    return [(str(zone).strip("."), [Server.parse(s) for s in servers]) for zone, servers in pairs]
+
+
+def render(config: dict[str, Any]) -> str:
+    """The dnsmasq.conf for this cluster."""
+    masters = [
+        Server(Server.parse(m).host, MESOS_DNS_PORT) for m in _json_value(config, "master_list", [])
+    ]
+    zones = [
+        *forward_zones(config),
+        ("mesos", masters),
+        ("thisdcos.directory", [Server(*NAVSTAR_DNS)]),
+    ]
+    lines = [
+        "# Written by dcos-spartan at start from /opt/mesosphere/etc/expanded.config.json.",
+        "# Edits are lost: change the cluster config instead.",
+        f"port={DNS_PORT}",
+        # Bind only our own addresses: 127.0.0.11 (Docker's embedded DNS, our
+        # upstream) and anything else on port 53 stay untouched.
+        "bind-interfaces",
+        *(f"listen-address={a}" for a in LISTEN_ADDRESSES),
+        # Upstreams come from the cluster config only: /etc/resolv.conf points
+        # back at spartan once gen-resolvconf ran, and /etc/hosts is the
+        # node's business, not the cluster's.
+        "no-resolv",
+        "no-poll",
+        "no-hosts",
+        # Spartan's own zone is answered here and never forwarded.
+        f"host-record={READY_NAME},{READY_ADDRESS}",
+        "local=/spartan/",
+    ]
+    for zone, servers in zones:
+        if not servers:
+            # An empty zone must not fall through to the upstreams.
+            lines.append(f"local=/{zone}/")
+        lines.extend(f"server=/{zone}/{s.dnsmasq()}" for s in servers)
+    lines.extend(f"server={s.dnsmasq()}" for s in upstream_resolvers(config))
+    lines += [
+        f"cache-size={CACHE_SIZE}",
+        f"dns-forward-max={DNS_FORWARD_MAX}",
+        # Ask every upstream of a zone at once and take the first answer, so one
+        # dead master does not cost a timeout.
+        "all-servers",
+        "user=dnsmasq",
+        # systemd tracks the process; a pid file would only go stale.
+        "pid-file=",
+        # stderr, which systemd sends to the journal.
+        "log-facility=-",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,45 @@
+"""A bad config.yaml is rejected, with DC/OS's messages, before any container is made."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from minidcos.backends.docker.provider import DockerProvider
+
+
+def test_bad_extra_config_makes_nothing(
+    provider: DockerProvider, cluster_id: str, tmp_path: Path
+) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "master_list: [172.28.0.2, 172.28.0.3]\noauth_enabled: maybe\nresolvers: [198.51.100.1]\n"
+    )
+    minidcos = Path(sys.executable).parent / "minidcos"
+    proc = subprocess.run(
+        [str(minidcos), "docker", "create", "-c", cluster_id, "--extra-config", str(extra)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in proc.stderr
+    assert "oauth_enabled: Must be one of 'true', 'false'. Got 'maybe'." in proc.stderr
+    assert "resolvers: Spartan addresses found in resolvers: 198.51.100.1" in proc.stderr
+    assert "Starting" not in proc.stderr  # no node was started
+    assert cluster_id not in provider.list_clusters()
+    api = provider.client.api
+    assert api.networks(filters={"label": f"minidcos.cluster={cluster_id}"}) == []
+
+
+def test_unparsable_extra_config(cluster_id: str, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("master_list: [unclosed\n")
+    minidcos = Path(sys.executable).parent / "minidcos"
+    proc = subprocess.run(
+        [str(minidcos), "docker", "create", "-c", cluster_id, "--extra-config", str(extra)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert f"Error: {extra} is invalid" in proc.stderr

@@ -1,0 +1,40 @@
+"""Engine-backed tests: every cluster they make carries this run's id prefix, and the
+session ends by proving none is left."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from minidcos.backends.docker.provider import DockerProvider
+from minidcos.cluster import Cluster, ClusterSpec
+
+RUN_PREFIX = f"t{secrets.token_hex(3)}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[DockerProvider]:
+    provider = DockerProvider()
+    yield provider
+    left = [c for c in provider.list_clusters() if c.startswith(RUN_PREFIX)]
+    for cluster_id in left:
+        provider.delete_cluster(cluster_id)
+    assert not left, f"engine tests left clusters behind: {left}"
+
+
+@pytest.fixture
+def cluster_id(request: pytest.FixtureRequest) -> str:
+    return f"{RUN_PREFIX}-{request.node.name[:20].replace('_', '-').strip('-')}"
+
+
+@pytest.fixture
+def bare_cluster(provider: DockerProvider, cluster_id: str) -> Iterator[Cluster]:
+    with Cluster.create(ClusterSpec(1, 1, 0, cluster_id), provider=provider) as cluster:
+        yield cluster

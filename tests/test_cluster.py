@@ -1,0 +1,154 @@
+"""The orchestrator against a fake provider: order of steps, cleanup, references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minidcos.cluster import Cluster, ClusterSpec, InstallSpec, resolve_node, validate_cluster_id
+from minidcos.errors import (
+    ClusterExistsError,
+    ClusterNotFoundError,
+    ConfigError,
+    NodeNotFoundError,
+    UsageError,
+)
+from minidcos.installer import build
+from tests.fake_provider import FakeProvider
+
+
+@pytest.fixture(scope="module")
+def installer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build.build(tmp_path_factory.mktemp("installer") / "dcos_generate_config.sh")
+
+
+@pytest.mark.parametrize("bad", ["", "-x", "a b", "a/b", "ü", "x" * 41, ".hidden"])
+def test_invalid_cluster_ids_are_rejected(bad: str) -> None:
+    with pytest.raises(UsageError, match="invalid cluster id"):
+        validate_cluster_id(bad)
+
+
+@pytest.mark.parametrize("good", ["default", "ci-1", "a.b_c", "X9", "x" * 40])
+def test_valid_cluster_ids(good: str) -> None:
+    assert validate_cluster_id(good) == good
+
+
+def test_static_addresses_in_role_order() -> None:
+    import ipaddress
+
+    plans = ClusterSpec(3, 2, 1).node_plans(ipaddress.IPv4Network("172.28.5.0/24"))
+    assert [(p.role.value, p.index, p.ip_address) for p in plans] == [
+        ("master", 0, "172.28.5.2"),
+        ("master", 1, "172.28.5.3"),
+        ("master", 2, "172.28.5.4"),
+        ("agent", 0, "172.28.5.5"),
+        ("agent", 1, "172.28.5.6"),
+        ("public_agent", 0, "172.28.5.7"),
+    ]
+
+
+def test_create_bare_cluster() -> None:
+    provider = FakeProvider()
+    cluster = Cluster.create(ClusterSpec(1, 2, 1, "c1"), provider=provider)
+    assert [n.reference for n in cluster.nodes] == [
+        "master_0",
+        "agent_0",
+        "agent_1",
+        "public_agent_0",
+    ]
+    assert provider.calls == ["ensure_image", "create_network c1", "provision c1"]
+
+
+def test_duplicate_cluster_id_makes_nothing() -> None:
+    provider = FakeProvider()
+    Cluster.create(ClusterSpec(1, 0, 0, "dup"), provider=provider)
+    provider.calls.clear()
+    with pytest.raises(ClusterExistsError, match="already exists"):
+        Cluster.create(ClusterSpec(1, 0, 0, "dup"), provider=provider)
+    assert provider.calls == []
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_failed_or_interrupted_create_removes_everything(
+    failure: BaseException, minidcos_home: Path
+) -> None:
+    provider = FakeProvider(fail_provision=failure)
+    with pytest.raises(type(failure)):
+        Cluster.create(ClusterSpec(1, 1, 0, "broken"), provider=provider)
+    assert provider.calls[-1] == "delete_cluster broken"
+    assert provider.list_clusters() == []
+    assert list((minidcos_home / "workspaces").iterdir()) == []
+
+
+def test_retain_keeps_what_was_made() -> None:
+    provider = FakeProvider(fail_provision=RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        Cluster.create(ClusterSpec(1, 1, 0, "kept"), provider=provider, retain=True)
+    assert "delete_cluster kept" not in provider.calls
+    assert provider.list_clusters() == ["kept"]
+
+
+def test_bad_config_is_rejected_before_any_node(installer: Path) -> None:
+    provider = FakeProvider()
+    install = InstallSpec(
+        installer, extra_config={"master_list": ["1.2.3.4", "1.2.3.5"], "check_time": "sometimes"}
+    )
+    with pytest.raises(ConfigError) as info:
+        Cluster.create(ClusterSpec(1, 1, 0, "badcfg"), install=install, provider=provider)
+    assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in info.value.messages
+    assert "check_time: Must be one of 'true', 'false'. Got 'sometimes'." in info.value.messages
+    assert not any(c.startswith("provision") for c in provider.calls)
+    assert provider.list_clusters() == []
+
+
+def test_install_runs_dcos_install_sh_with_each_role(installer: Path) -> None:
+    provider = FakeProvider()
+    Cluster.create(
+        ClusterSpec(1, 1, 1, "inst"), install=InstallSpec(installer), wait=False, provider=provider
+    )
+    ran = sorted(
+        (ref, argv[-1]) for ref, argv, _ in provider.commands if "dcos_install.sh" in argv[1]
+    )
+    assert ran == [("agent_0", "slave"), ("master_0", "master"), ("public_agent_0", "slave_public")]
+
+
+def test_unknown_cluster() -> None:
+    with pytest.raises(ClusterNotFoundError, match="no cluster with the id 'nope'"):
+        _ = Cluster("nope", FakeProvider()).nodes
+
+
+def test_destroy_is_idempotent() -> None:
+    provider = FakeProvider()
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "gone"), provider=provider)
+    assert cluster.destroy() is True
+    assert cluster.destroy() is False
+
+
+def test_context_manager_destroys() -> None:
+    provider = FakeProvider()
+    with Cluster.create(ClusterSpec(1, 0, 0, "ctx"), provider=provider):
+        assert provider.list_clusters() == ["ctx"]
+    assert provider.list_clusters() == []
+
+
+def test_node_references() -> None:
+    cluster = Cluster.create(ClusterSpec(1, 2, 0, "refs"), provider=FakeProvider())
+    nodes = cluster.nodes
+    agent = nodes[2]
+    assert resolve_node(nodes, "agent_1", "refs") == agent
+    assert resolve_node(nodes, agent.ip_address, "refs") == agent
+    assert resolve_node(nodes, agent.container_name, "refs") == agent
+    assert resolve_node(nodes, agent.container_id, "refs") == agent
+    assert resolve_node(nodes, agent.container_id[:8], "refs") == agent
+    with pytest.raises(NodeNotFoundError, match="master_0, agent_0, agent_1"):
+        resolve_node(nodes, "agent_7", "refs")
+
+
+def test_test_environment() -> None:
+    cluster = Cluster.create(ClusterSpec(1, 2, 1, "env"), provider=FakeProvider())
+    env = cluster.test_environment()
+    assert env["MASTER_HOSTS"] == cluster.masters[0].ip_address
+    assert env["SLAVE_HOSTS"].count(",") == 1
+    assert env["DCOS_NUM_AGENTS"] == "3" and env["DCOS_NUM_MASTERS"] == "1"
+    assert env["DCOS_DNS_ADDRESS"] == f"http://{cluster.masters[0].ip_address}"

@@ -1,0 +1,136 @@
+"""Bad config.yaml values and the messages they get, worded as DC/OS words them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minidcos.installer import config
+
+GOOD: dict[str, Any] = {
+    "bootstrap_url": "file:///opt/dcos_install_tmp",
+    "master_list": ["172.28.0.2"],
+    "agent_list": ["172.28.0.3"],
+    "resolvers": ["127.0.0.11"],
+}
+
+
+@pytest.fixture
+def genconf(tmp_path: Path) -> Path:
+    (tmp_path / "ip-detect").write_text("#!/bin/sh\necho 172.28.0.2\n")
+    return tmp_path
+
+
+BAD = [
+    (
+        {"master_list": ["172.28.0.2", "172.28.0.3"]},
+        "master_list",
+        "Must have 1, 3, 5, 7, or 9 masters. Found 2",
+    ),
+    (
+        {"master_list": ["172.28.0.2", "not-an-ip"]},
+        "master_list",
+        "Invalid IPv4 addresses in list: not-an-ip",
+    ),
+    (
+        {"master_list": ["172.28.0.2", "172.28.0.3", "172.28.0.2"]},
+        "master_list",
+        "List cannot contain duplicates: 172.28.0.2",
+    ),
+    ({"agent_list": ["300.1.1.1"]}, "agent_list", "Invalid IPv4 addresses in list: 300.1.1.1"),
+    (
+        {"resolvers": ["198.51.100.1"]},
+        "resolvers",
+        "Spartan addresses found in resolvers: 198.51.100.1",
+    ),
+    (
+        {"resolvers": ["127.0.0.11:99999"]},
+        "resolvers",
+        "Invalid IPv4 addresses in list: 127.0.0.11:99999",
+    ),
+    ({"resolvers": []}, "resolvers", "Must set resolvers, no way to calculate value."),
+    ({"bootstrap_url": "file:///opt/x/"}, "bootstrap_url", "Must not end in a '/'"),
+    ({"oauth_enabled": "foo"}, "oauth_enabled", "Must be one of 'true', 'false'. Got 'foo'."),
+    ({"enable_lb": "yes please"}, "enable_lb", "Must be one of 'true', 'false'. Got 'yes please'."),
+    (
+        {"master_discovery": "dns"},
+        "master_discovery",
+        "Must be one of 'static', 'master_http_loadbalancer'. Got 'dns'.",
+    ),
+    (
+        {"exhibitor_storage_backend": "nfs"},
+        "exhibitor_storage_backend",
+        "Must be one of 'static', 'zookeeper', 'aws_s3', 'azure', 'shared_filesystem'. Got 'nfs'.",
+    ),
+    (
+        {"dns_search": "a.com,b.com"},
+        "dns_search",
+        "Must not contain commas; separate domains with spaces",
+    ),
+    ({"dns_search": "a b c d e f g"}, "dns_search", "Must contain no more than 6 domains"),
+    (
+        {"dcos_l4lb_min_named_ip": "198.18.9.0", "dcos_l4lb_max_named_ip": "198.18.1.0"},
+        "dcos_l4lb_min_named_ip",
+        "dcos_l4lb_min_named_ip (198.18.9.0) must not be greater than "
+        "dcos_l4lb_max_named_ip (198.18.1.0)",
+    ),
+    (
+        {"adminrouter_grpc_proxy_port": "70000"},
+        "adminrouter_grpc_proxy_port",
+        "Must be a port number between 1 and 65535. Got '70000'.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"), BAD, ids=[b[1] + ":" + b[2][:30] for b in BAD]
+)
+def test_bad_config_is_rejected_with_dcos_message(
+    genconf: Path, change: dict[str, Any], key: str, message: str
+) -> None:
+    errors, _ = config.validate({**GOOD, **change}, genconf)
+    assert errors.get(key) == message
+
+
+def test_missing_required_keys_say_so(genconf: Path) -> None:
+    errors, _ = config.validate({}, genconf)
+    assert errors["bootstrap_url"] == "Must set bootstrap_url, no way to calculate value."
+    assert errors["resolvers"] == "Must set resolvers, no way to calculate value."
+    assert errors["master_list"] == "Must set master_list, no way to calculate value."
+
+
+def test_every_problem_is_reported_at_once(genconf: Path) -> None:
+    errors, _ = config.validate(
+        {**GOOD, "oauth_enabled": "x", "master_list": ["1.1.1.1", "1.1.1.2"]}, genconf
+    )
+    assert set(errors) == {"oauth_enabled", "master_list"}
+
+
+def test_missing_ip_detect(tmp_path: Path) -> None:
+    errors, _ = config.validate(GOOD, tmp_path)
+    assert errors == {"ip_detect_filename": "ip-detect script `genconf/ip-detect` must exist"}
+
+
+def test_unknown_keys_are_warnings_not_errors(genconf: Path) -> None:
+    errors, warnings = config.validate({**GOOD, "clustr_name": "typo"}, genconf)
+    assert errors == {}
+    assert warnings == ["clustr_name: unrecognized config key; it is ignored (check its spelling)"]
+
+
+def test_good_config_expands_to_strings_as_dcos_does(genconf: Path) -> None:
+    user = {**GOOD, "master_list": ["172.28.0.2", "172.28.0.3", "172.28.0.4"], "check_time": False}
+    assert config.validate(user, genconf) == ({}, [])
+    expanded = config.expand(user)
+    assert expanded["master_list"] == '["172.28.0.2", "172.28.0.3", "172.28.0.4"]'
+    assert expanded["num_masters"] == "3"
+    assert expanded["master_quorum"] == "2"
+    assert expanded["check_time"] == "false"
+    assert all(isinstance(v, str) for v in expanded.values())
+
+
+def test_defaults_keep_vips_and_overlay_off_public_space(genconf: Path) -> None:
+    expanded = config.expand(GOOD)
+    assert expanded["dcos_l4lb_min_named_ip"].startswith("198.18.")
+    assert expanded["dcos_overlay_network_subnet"] == "198.19.0.0/16"

@@ -1,0 +1,111 @@
+"""The installer contract, on the installer this project builds (no engine needed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from minidcos.errors import ConfigError
+from minidcos.installer import build, run
+
+
+@pytest.fixture(scope="module")
+def installer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build.build(tmp_path_factory.mktemp("installer") / "dcos_generate_config.sh")
+
+
+def _workspace(tmp_path: Path, **change: object) -> Path:
+    config = {**run.base_config(["172.28.0.2"], ["172.28.0.3"], []), **change}
+    run.write_genconf(tmp_path, config, None)
+    return tmp_path
+
+
+def test_version_is_json(installer: Path, tmp_path: Path) -> None:
+    proc = run.run_installer(installer, tmp_path, "--version")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["version"].startswith("2.")
+
+
+def test_help(installer: Path, tmp_path: Path) -> None:
+    proc = run.run_installer(installer, tmp_path, "--help")
+    assert proc.returncode == 0 and "--genconf" in proc.stdout
+
+
+def test_validate_config_prints_every_problem_and_exits_1(installer: Path, tmp_path: Path) -> None:
+    _workspace(tmp_path, master_list=["172.28.0.2", "172.28.0.3"], oauth_enabled="maybe")
+    proc = run.run_installer(installer, tmp_path, "--validate-config")
+    assert proc.returncode == 1
+    assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in proc.stderr
+    assert "oauth_enabled: Must be one of 'true', 'false'. Got 'maybe'." in proc.stderr
+
+
+def test_genconf_failure_is_a_config_error(installer: Path, tmp_path: Path) -> None:
+    _workspace(tmp_path, resolvers=["198.51.100.2"])
+    with pytest.raises(ConfigError) as info:
+        run.genconf(installer, tmp_path)
+    assert info.value.messages == ["resolvers: Spartan addresses found in resolvers: 198.51.100.2"]
+
+
+def test_genconf_writes_the_serve_dir(installer: Path, tmp_path: Path) -> None:
+    _workspace(tmp_path, unknown_key=1)
+    warnings = run.genconf(installer, tmp_path)
+    assert warnings == ["unknown_key: unrecognized config key; it is ignored (check its spelling)"]
+    serve = tmp_path / "genconf" / "serve"
+    bootstrap_id = (serve / "bootstrap.latest").read_text().strip()
+    list_id = (serve / "cluster-package-list.latest").read_text().strip()
+    assert (serve / "dcos_install.sh").stat().st_mode & 0o111
+    assert (serve / "bootstrap" / f"{bootstrap_id}.bootstrap.tar.xz").is_file()
+    assert json.loads((serve / "bootstrap" / f"{bootstrap_id}.active.json").read_text())
+    package_ids = json.loads((serve / "package_lists" / f"{list_id}.package_list.json").read_text())
+    info = json.loads((serve / "cluster-package-info.json").read_text())
+    assert sorted(i["id"] for i in info.values()) == sorted(package_ids)
+    for name in ("dcos-config", "dcos-metadata", "pkgpanda", "dcos-integration-test"):
+        assert (serve / info[name]["filename"]).is_file(), name
+    assert info["dcos-config"]["id"].startswith("dcos-config--setup_")
+    with tarfile.open(serve / info["dcos-metadata"]["filename"]) as tar:
+        expanded = json.load(tar.extractfile("etc/expanded.config.json"))  # type: ignore[arg-type]
+        user = yaml.safe_load(tar.extractfile("etc/user.config.yaml"))  # type: ignore[arg-type]
+    assert expanded["master_quorum"] == "1" and "master_quorum" not in user
+    assert (tmp_path / "genconf" / "cluster_packages.json").is_file()
+
+
+def test_installer_is_cached_by_content(tmp_path: Path) -> None:
+    first = build.build()
+    assert build.build() == first
+
+
+def test_dcos_install_sh_rejects_a_bad_role(installer: Path, tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    run.genconf(installer, tmp_path)
+    proc = subprocess.run(
+        ["bash", str(tmp_path / "genconf/serve/dcos_install.sh"), "worker"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "ROLE is master, slave or slave_public" in proc.stderr
+
+
+def test_package_name_must_match_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mesos"
+    folder.mkdir()
+    (folder / "buildinfo.json").write_text(json.dumps({"name": "mesos-master"}))
+    with pytest.raises(build.PackageError, match="must equal the folder name"):
+        build.load_package(folder)
+
+
+def test_listed_unit_must_exist(tmp_path: Path) -> None:
+    folder = tmp_path / "mesos"
+    folder.mkdir()
+    (folder / "buildinfo.json").write_text(
+        json.dumps({"name": "mesos", "units": {"dcos-mesos-master.service": ["master"]}})
+    )
+    with pytest.raises(
+        build.PackageError, match=r"units/dcos-mesos-master\.service does not exist"
+    ):
+        build.load_package(folder)
