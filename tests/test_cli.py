@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -134,3 +137,17 @@ def test_error_names_the_command_and_its_output() -> None:
     assert text.startswith("Error: installing DC/OS: dcos_install.sh failed")
     assert "Command: bash 'dcos install.sh' (on master_0" in text and "exit 3" in text
     assert "  | it broke" in text
+
+
+def test_engine_that_does_not_answer_is_one_clear_error(tmp_path: Path) -> None:
+    minidcos_bin = Path(sys.executable).parent / "minidcos"
+    proc = subprocess.run(
+        [str(minidcos_bin), "docker", "list"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: the Docker engine does not answer")
+    assert "bash setup.sh --host-only" in proc.stderr
+    assert "Traceback" not in proc.stderr
