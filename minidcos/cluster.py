@@ -191,8 +191,17 @@ class Cluster:
 
     # -- using --------------------------------------------------------------
 
-    def wait(self, timeout_s: float = DEFAULT_WAIT_S, status: Status | None = None) -> None:
-        """Return once DC/OS is up on every node; raise NotReadyError (with a log bundle) if not."""
+    def wait(
+        self,
+        timeout_s: float = DEFAULT_WAIT_S,
+        status: Status | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        """Return once DC/OS is up on every node; raise NotReadyError if not.
+
+        On failure the journal of every node's DC/OS units is written to a
+        new folder in `log_dir` (the working directory by default).
+        """
         status = status or Status.silent()
         with status.step(
             f"Waiting for DC/OS on {len(self.nodes)} nodes (at most {timeout_s:.0f} s)"
@@ -200,7 +209,9 @@ class Cluster:
             try:
                 readiness.wait_until(readiness.dcos_checks(self.nodes), timeout_s, status)
             except NotReadyError as exc:
-                bundle = Path.cwd() / f"minidcos-logs-{self.cluster_id}-{int(time.time())}"
+                bundle = (
+                    log_dir or Path.cwd()
+                ) / f"minidcos-logs-{self.cluster_id}-{int(time.time())}"
                 readiness.write_log_bundle(self.nodes, bundle)
                 exc.args = (f"{exc.args[0]}\n  logs of every node: {bundle}",)
                 raise

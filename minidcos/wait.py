@@ -83,6 +83,20 @@ def systemd_up(node: Node) -> Check:
     return Check("systemd reached its default target", node, probe)
 
 
+def dcos_installed(node: Node) -> Check:
+    def probe() -> tuple[bool, str]:
+        proc = node.run(["test", "-e", "/opt/mesosphere/etc/dcos-version.json"], check=False)
+        if proc.returncode != 0:
+            # dcos_install.sh has finished before anyone can wait, so this is final.
+            raise CannotPassError(
+                "DC/OS is not installed on this node (no /opt/mesosphere/etc/dcos-version.json); "
+                "`minidcos docker provision` makes bare nodes, `create` installs DC/OS"
+            )
+        return True, "installed"
+
+    return Check("DC/OS is installed", node, probe)
+
+
 def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     def probe() -> tuple[bool, str]:
         servers = http_json(f"http://{node.ip_address}:8181/exhibitor/v1/cluster/status")
@@ -111,7 +125,7 @@ def units_healthy(node: Node) -> Check:
 
 def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     masters = [n for n in nodes if n.role is Role.MASTER]
-    checks = [systemd_up(n) for n in nodes]
+    checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks

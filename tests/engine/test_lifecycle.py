@@ -16,7 +16,7 @@ from minidcos.backends.base import Mount
 from minidcos.backends.docker import labels
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.cluster import Cluster, ClusterSpec
-from minidcos.errors import CommandError, NodeBootError
+from minidcos.errors import CommandError, NodeBootError, NotReadyError
 
 
 def leftovers(cluster_id: str) -> list[str]:
@@ -52,6 +52,10 @@ def test_commands_files_and_addresses(bare_cluster: Cluster, tmp_path: Path) -> 
     # The nodes reach each other by IP, on their own bridge.
     agent.run(["ping", "-c", "1", "-W", "2", master.ip_address])
     master.run(["ping", "-c", "1", "-W", "2", agent.ip_address])
+    # popen: stdin in, stdout out, while the command runs.
+    proc = agent.popen(["cat"])
+    out, _ = proc.communicate(b"through popen", timeout=30)
+    assert out == b"through popen" and proc.returncode == 0
     # Agents have their own /var/lib/docker volume; masters don't need one.
     assert b"/var/lib/docker" in agent.run(["findmnt", "/var/lib/docker"]).stdout
 
@@ -144,3 +148,13 @@ def test_doctor(tmp_path: Path) -> None:
         "bridge netfilter",
     ):
         assert f" {name}: " in proc.stdout
+
+
+def test_wait_on_bare_nodes_fails_at_once(bare_cluster: Cluster, tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(NotReadyError, match="DC/OS is not installed on this node") as info:
+        bare_cluster.wait(timeout_s=300, log_dir=tmp_path)
+    assert time.monotonic() - started < 60
+    bundle = next(tmp_path.glob("minidcos-logs-*"))
+    assert str(bundle) in str(info.value)
+    assert (bundle / f"master_0-{bare_cluster.masters[0].ip_address}.units.txt").is_file()

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minidcos._util import paths
-from minidcos.backends.docker.provider import DockerProvider, _host_cap_bnd, missing_capabilities
+from minidcos.backends.docker.provider import (
+    DockerProvider,
+    host_capability_bounding_set,
+    missing_capabilities,
+)
 from minidcos.errors import MiniDCOSError
 
 GIB = 1024**3
@@ -80,7 +84,7 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
             )
         ]
     findings.append(Finding("ok", "docker engine", f"version {info.engine_version}"))
-    missing = missing_capabilities(_host_cap_bnd())
+    missing = missing_capabilities(host_capability_bounding_set())
     if info.privileged:
         findings.append(Finding("ok", "node mode", "--privileged works"))
     else:

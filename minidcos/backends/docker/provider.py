@@ -95,7 +95,7 @@ def missing_capabilities(cap_bnd_hex: str) -> list[str]:
     return [name for bit, name in enumerate(CAPABILITIES) if not mask & (1 << bit)]
 
 
-def _host_cap_bnd() -> str:
+def host_capability_bounding_set() -> str:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("CapBnd:"):
             return line.split()[1]
@@ -146,7 +146,7 @@ class DockerProvider:
             return self._privileged
 
     def _try_privileged(self) -> bool:
-        if missing_capabilities(_host_cap_bnd()):
+        if missing_capabilities(host_capability_bounding_set()):
             # runc refuses to grant a capability the bounding set lacks.
             return False
         image = self.ensure_image(Status.silent())
@@ -236,7 +236,7 @@ class DockerProvider:
             config["privileged"] = True
         else:
             config["cap_add"] = ["ALL"]
-            config["cap_drop"] = missing_capabilities(_host_cap_bnd())
+            config["cap_drop"] = missing_capabilities(host_capability_bounding_set())
         return config
 
     def _start_node(self, plan: ClusterPlan, node_plan: NodePlan) -> Node:
