@@ -3,7 +3,6 @@ carries the run's id prefix, and the session ends by proving none is left."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,18 +10,14 @@ import pytest
 
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.installer import build
+from minidcos.pytest_plugin import new_run_prefix, provider_proving_no_leftovers
 
-RUN_PREFIX = f"e{secrets.token_hex(3)}"
+RUN_PREFIX = new_run_prefix("e")
 
 
 @pytest.fixture(scope="session")
 def provider() -> Iterator[DockerProvider]:
-    provider = DockerProvider()
-    yield provider
-    left = [c for c in provider.list_clusters() if c.startswith(RUN_PREFIX)]
-    for cluster_id in left:
-        provider.delete_cluster(cluster_id)
-    assert not left, f"e2e tests left clusters behind: {left}"
+    yield from provider_proving_no_leftovers(RUN_PREFIX)
 
 
 @pytest.fixture(scope="session")

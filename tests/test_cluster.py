@@ -92,7 +92,8 @@ def test_retain_keeps_what_was_made() -> None:
 def test_bad_config_is_rejected_before_any_node(installer: Path) -> None:
     provider = FakeProvider()
     install = InstallSpec(
-        installer, extra_config={"master_list": ["1.2.3.4", "1.2.3.5"], "check_time": "sometimes"}
+        installer,
+        extra_config={"master_list": ["192.0.2.4", "192.0.2.5"], "check_time": "sometimes"},
     )
     with pytest.raises(ConfigError) as info:
         Cluster.create(ClusterSpec(1, 1, 0, "badcfg"), install=install, provider=provider)

@@ -103,7 +103,7 @@ def test_missing_required_keys_say_so(genconf: Path) -> None:
 
 def test_every_problem_is_reported_at_once(genconf: Path) -> None:
     errors, _ = config.validate(
-        {**GOOD, "oauth_enabled": "x", "master_list": ["1.1.1.1", "1.1.1.2"]}, genconf
+        {**GOOD, "oauth_enabled": "x", "master_list": ["192.0.2.1", "192.0.2.2"]}, genconf
     )
     assert set(errors) == {"oauth_enabled", "master_list"}
 

@@ -61,3 +61,12 @@ custom_volume = click.option(
     metavar="SRC:DST[:ro|rw]",
     help="Mount a host path or named volume into every node (repeatable).",
 )
+
+nodes = click.option(
+    "--node",
+    "node_refs",
+    multiple=True,
+    default=("master_0",),
+    show_default=True,
+    help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).",
+)

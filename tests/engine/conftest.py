@@ -3,15 +3,15 @@ session ends by proving none is left."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import pytest
 
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.cluster import Cluster, ClusterSpec
+from minidcos.pytest_plugin import new_run_prefix, provider_proving_no_leftovers
 
-RUN_PREFIX = f"t{secrets.token_hex(3)}"
+RUN_PREFIX = new_run_prefix("t")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,12 +21,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def provider() -> Iterator[DockerProvider]:
-    provider = DockerProvider()
-    yield provider
-    left = [c for c in provider.list_clusters() if c.startswith(RUN_PREFIX)]
-    for cluster_id in left:
-        provider.delete_cluster(cluster_id)
-    assert not left, f"engine tests left clusters behind: {left}"
+    yield from provider_proving_no_leftovers(RUN_PREFIX)
 
 
 @pytest.fixture

@@ -26,14 +26,7 @@ def _env(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("node_args", nargs=-1, required=True, type=click.UNPROCESSED)
 @opt.cluster_id()
-@click.option(
-    "--node",
-    "node_refs",
-    multiple=True,
-    default=("master_0",),
-    show_default=True,
-    help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).",
-)
+@opt.nodes
 @click.option(
     "--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="Set a variable (repeatable)."
 )
@@ -78,14 +71,7 @@ def run(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.argument("destination", type=click.Path(path_type=Path))
 @opt.cluster_id()
-@click.option(
-    "--node",
-    "node_refs",
-    multiple=True,
-    default=("master_0",),
-    show_default=True,
-    help="IP, container name or id, or master_0 / agent_1 / public_agent_0 (repeatable).",
-)
+@opt.nodes
 def send_file(source: Path, destination: Path, cluster_id: str, node_refs: tuple[str, ...]) -> None:
     """Copy a file or directory from this machine to DESTINATION on nodes."""
     cluster = Cluster(cluster_id)
