@@ -56,6 +56,7 @@ def test_list(provider: FakeProvider) -> None:
     invoke("docker", "provision", "-c", "b")
     invoke("docker", "provision", "-c", "a")
     assert invoke("docker", "list")[1].split() == ["a", "b"]
+    assert json.loads(invoke("docker", "list", "--json")[1]) == ["a", "b"]
 
 
 def test_bad_cluster_id_is_a_clear_error(provider: FakeProvider) -> None:

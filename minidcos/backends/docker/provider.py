@@ -89,6 +89,17 @@ CAPABILITIES = [
 ]
 
 
+def docker_cli() -> str:
+    """The `docker` client, which runs commands on nodes (`docker exec`)."""
+    path = shutil.which("docker")
+    if path is None:
+        raise ProviderError(
+            "the docker command-line client is not installed",
+            hint="install it with the engine: apt-get install docker.io (bash setup.sh does)",
+        )
+    return path
+
+
 def missing_capabilities(cap_bnd_hex: str) -> list[str]:
     """Capabilities absent from a bounding set such as /proc/self/status's CapBnd."""
     mask = int(cap_bnd_hex, 16)
@@ -107,9 +118,6 @@ class DockerProvider:
         self._client: docker.DockerClient | None = None
         self._privileged: bool | None = None
         self._lock = threading.Lock()
-        # Set when provisioning is abandoned (Ctrl-C, a sibling node failed), so
-        # that the other nodes' threads stop waiting and cleanup can begin.
-        self._cancelled = threading.Event()
 
     # -- the engine ---------------------------------------------------------
 
@@ -194,12 +202,14 @@ class DockerProvider:
         with status.step(f"Starting {len(plan.nodes)} nodes") as step:
 
             def start(node_plan: NodePlan) -> Node:
-                node = self._start_node(plan, node_plan)
-                self._wait_booted(node, BOOT_TIMEOUT_S)
+                node = self._start_node(plan, node_plan, cancelled)
+                self._wait_booted(node, BOOT_TIMEOUT_S, cancelled)
                 step.update(f"{node.reference} up ({node.container_name}, {node.ip_address})")
                 return node
 
-            self._cancelled.clear()
+            # Set when provisioning is abandoned (Ctrl-C, a sibling node failed),
+            # so that the other nodes' threads stop and cleanup can begin.
+            cancelled = threading.Event()
             with ThreadPoolExecutor(max_workers=min(16, len(plan.nodes))) as pool:
                 futures = [pool.submit(start, n) for n in plan.nodes]
                 nodes, first_error = [], None
@@ -210,7 +220,7 @@ class DockerProvider:
                         # Keep the first error; stop the other threads and let
                         # them finish before anyone cleans up after them.
                         first_error = first_error or exc
-                        self._cancelled.set()
+                        cancelled.set()
                         pool.shutdown(wait=True, cancel_futures=True)
                 if first_error is not None:
                     raise first_error
@@ -239,8 +249,10 @@ class DockerProvider:
             config["cap_drop"] = missing_capabilities(host_capability_bounding_set())
         return config
 
-    def _start_node(self, plan: ClusterPlan, node_plan: NodePlan) -> Node:
-        if self._cancelled.is_set():
+    def _start_node(
+        self, plan: ClusterPlan, node_plan: NodePlan, cancelled: threading.Event
+    ) -> Node:
+        if cancelled.is_set():
             raise NodeBootError(node_plan.role.value, "provisioning was abandoned", "")
         api = self.client.api
         name = labels.container_name(plan.cluster_id, node_plan.role, node_plan.index)
@@ -281,12 +293,12 @@ class DockerProvider:
             provider=self,
         )
 
-    def _wait_booted(self, node: Node, timeout_s: float) -> None:
+    def _wait_booted(self, node: Node, timeout_s: float, cancelled: threading.Event) -> None:
         """Return when systemd has reached its default target (running or degraded)."""
         deadline = time.monotonic() + timeout_s
         last = ""
         while True:
-            if self._cancelled.is_set():
+            if cancelled.is_set():
                 raise NodeBootError(node.container_name, "provisioning was abandoned", "")
             state = self.client.api.inspect_container(node.container_id)["State"]
             if not state.get("Running"):
@@ -295,12 +307,20 @@ class DockerProvider:
                     f"container exited with status {state.get('ExitCode')}",
                     self.logs(node),
                 )
-            proc = subprocess.run(
-                ["docker", "exec", node.container_id, "systemctl", "is-system-running", "--wait"],
-                capture_output=True,
-                text=True,
-                timeout=max(1.0, deadline - time.monotonic()),
-            )
+            argv = [docker_cli(), "exec", node.container_id, "systemctl", "is-system-running"]
+            try:
+                proc = subprocess.run(
+                    [*argv, "--wait"],
+                    capture_output=True,
+                    text=True,
+                    timeout=max(1.0, deadline - time.monotonic()),
+                )
+            except subprocess.TimeoutExpired:
+                raise NodeBootError(
+                    node.container_name,
+                    f"systemd did not reach its default target in {timeout_s:.0f} s",
+                    self.logs(node),
+                ) from None
             last = (proc.stdout + proc.stderr).strip()
             if last in ("running", "degraded"):
                 return
@@ -419,7 +439,7 @@ class DockerProvider:
     def _exec_argv(
         self, node: Node, argv: list[str], env: dict[str, str], tty: bool, interactive: bool
     ) -> list[str]:
-        cmd = ["docker", "exec"]
+        cmd = [docker_cli(), "exec"]
         if interactive:
             cmd.append("--interactive")
         if tty:

@@ -38,10 +38,11 @@ def cluster_json(cluster: Cluster) -> dict[str, Any]:
 
 
 @click.command(name="list")
-def list_clusters() -> None:
-    """List the ids of every cluster, one per line."""
-    for cluster_id in cluster_ids():
-        click.echo(cluster_id)
+@opt.json_output
+def list_clusters(as_json: bool) -> None:
+    """List the ids of every cluster, one per line (a JSON list with --json)."""
+    ids = cluster_ids()
+    click.echo(json.dumps(ids) if as_json else "\n".join(ids), nl=bool(ids) or as_json)
 
 
 @click.command()
