@@ -141,6 +141,7 @@ def test_doctor(tmp_path: Path) -> None:
         "systemd boots",
         "cgroups",
         "storage driver",
+        "address pool",
         "disk (docker root)",
         "memory",
         "nftables",

@@ -5,6 +5,7 @@ One finding per line: ok / warn / error, and for every problem what to do.
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from minidcos._util import paths
 from minidcos.backends.docker.provider import (
+    SUBNET_POOL,
     DockerProvider,
     host_capability_bounding_set,
     missing_capabilities,
@@ -70,6 +72,30 @@ def _vxlan_works() -> bool:
     return made.returncode == 0
 
 
+def _subnet_pool() -> Finding:
+    """Cluster networks are /24s of SUBNET_POOL; a host route there would shadow them."""
+    proc = subprocess.run(["ip", "-4", "route", "show"], capture_output=True, text=True)
+    clashes = []
+    for line in proc.stdout.splitlines():
+        words = line.split()
+        if not words or words[0] == "default" or "mdcos-" in line:
+            continue  # our own cluster bridges are expected there
+        try:
+            route = ipaddress.IPv4Network(words[0], strict=False)
+        except ValueError:
+            continue
+        if route.overlaps(SUBNET_POOL):
+            clashes.append(line.strip())
+    if clashes:
+        return Finding(
+            "warn",
+            "address pool",
+            f"{SUBNET_POOL} overlaps {'; '.join(clashes)}",
+            "set MINIDCOS_SUBNET_POOL to a private range this host does not route",
+        )
+    return Finding("ok", "address pool", f"cluster networks come from {SUBNET_POOL}")
+
+
 def diagnose(provider: DockerProvider) -> list[Finding]:
     findings: list[Finding] = []
     try:
@@ -117,6 +143,7 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
             "/etc/docker/daemon.json",
         )
     findings.append(storage)
+    findings.append(_subnet_pool())
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
     mem_gib = info.memory_bytes / GIB
