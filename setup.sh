@@ -54,6 +54,21 @@ else
   log "Docker engine answers: $(docker version --format '{{.Server.Version}}')"
 fi
 
+# --- kernel limits -------------------------------------------------------
+# Every node's systemd and journald take inotify instances from one per-user
+# budget; Linux's default of 128 stops a cluster at about 20 nodes.
+raise_sysctl() {
+  local key=$1 want=$2 have
+  have=$(sysctl -n "$key" 2>/dev/null || echo 0)
+  if [ "$have" -lt "$want" ]; then
+    log "raising $key from $have to $want (in /etc/sysctl.d/90-minidcos.conf)"
+    sysctl -qw "$key=$want" || log "WARN: cannot set $key; large clusters may not boot"
+    echo "$key = $want" >>/etc/sysctl.d/90-minidcos.conf
+  fi
+}
+raise_sysctl fs.inotify.max_user_instances 8192
+raise_sysctl fs.inotify.max_user_watches 524288
+
 # --- the project ---------------------------------------------------------
 stamp="$here/.venv/.installed-$(sha256sum "$here/pyproject.toml" | cut -c1-16)"
 if [ ! -e "$stamp" ]; then

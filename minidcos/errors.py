@@ -85,7 +85,13 @@ class NodeBootError(MiniDCOSError):
         self.node = node
         self.log_tail = log_tail
         tail = "\n".join("  | " + line for line in log_tail.splitlines()[-20:])
-        super().__init__(f"node {node} did not boot: {reason}\n  last lines of its log:\n{tail}")
+        message = f"node {node} did not boot: {reason}\n  last lines of its log:\n{tail}"
+        if "inotify" in log_tail and "Too many open files" in log_tail:
+            message += (
+                "\n  The host ran out of inotify instances: raise them with "
+                "`sysctl -w fs.inotify.max_user_instances=8192` (bash setup.sh --host-only does)"
+            )
+        super().__init__(message)
 
 
 class StepError(MiniDCOSError):

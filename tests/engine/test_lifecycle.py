@@ -142,6 +142,7 @@ def test_doctor(tmp_path: Path) -> None:
         "cgroups",
         "storage driver",
         "address pool",
+        "inotify instances",
         "disk (docker root)",
         "memory",
         "nftables",

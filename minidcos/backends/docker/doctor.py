@@ -96,6 +96,20 @@ def _subnet_pool() -> Finding:
     return Finding("ok", "address pool", f"cluster networks come from {SUBNET_POOL}")
 
 
+def _inotify() -> Finding:
+    """Each node's systemd takes inotify instances; the default 128 stops at ~20 nodes."""
+    path = Path("/proc/sys/fs/inotify/max_user_instances")
+    have = int(path.read_text()) if path.exists() else 0
+    if have < 8192:
+        return Finding(
+            "warn",
+            "inotify instances",
+            f"{have}: clusters over ~20 nodes will not boot",
+            "sysctl -w fs.inotify.max_user_instances=8192 (bash setup.sh --host-only does)",
+        )
+    return Finding("ok", "inotify instances", str(have))
+
+
 def diagnose(provider: DockerProvider) -> list[Finding]:
     findings: list[Finding] = []
     try:
@@ -144,6 +158,7 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
         )
     findings.append(storage)
     findings.append(_subnet_pool())
+    findings.append(_inotify())
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
     mem_gib = info.memory_bytes / GIB
