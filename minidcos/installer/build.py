@@ -8,14 +8,13 @@ changes.
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from minidcos._util import paths
 from minidcos.errors import MiniDCOSError
+from minidcos.installer.genconf import tar_bytes
 
 PACKAGES_DIR = paths.PROJECT_ROOT / "packages"
 INTEGRATION_TESTS_DIR = paths.PROJECT_ROOT / "integration_tests"
@@ -92,19 +91,6 @@ def load_packages() -> list[Package]:
     return [load_package(f) for f in folders] + [integration_test_package()]
 
 
-def _tar_bytes(entries: dict[str, bytes], modes: dict[str, int], compress: bool) -> bytes:
-    buf = io.BytesIO()
-    mode = "w:xz" if compress else "w"
-    kwargs = {"preset": 1} if compress else {}
-    with tarfile.open(fileobj=buf, mode=mode, **kwargs) as tar:  # type: ignore[call-overload]
-        for name in sorted(entries):
-            info = tarfile.TarInfo(name)
-            info.size = len(entries[name])
-            info.mode = modes.get(name, 0o644)
-            tar.addfile(info, io.BytesIO(entries[name]))
-    return buf.getvalue()
-
-
 def installer_hash(packages: list[Package]) -> str:
     code = [
         (f"installer/{m}", (INSTALLER_CODE / m).read_bytes())
@@ -143,7 +129,7 @@ def _installer_bytes(packages: list[Package], digest: str) -> bytes:
     manifest_packages = {}
     for package in packages:
         filename = f"packages/{package.name}/{package.id}.tar.xz"
-        payload[f"artifacts/{filename}"] = _tar_bytes(package.files, package.modes, compress=True)
+        payload[f"artifacts/{filename}"] = tar_bytes(package.files, package.modes, compress=True)
         manifest_packages[package.name] = {"id": package.id, "filename": filename}
         for rel, data in package.files.items():
             bootstrap_entries[f"packages/{package.id}/{rel}"] = data
@@ -153,7 +139,7 @@ def _installer_bytes(packages: list[Package], digest: str) -> bytes:
 
     package_ids = sorted(p.id for p in packages)
     bootstrap_id = paths.content_hash([(i, b"") for i in package_ids])
-    payload[f"artifacts/bootstrap/{bootstrap_id}.bootstrap.tar.xz"] = _tar_bytes(
+    payload[f"artifacts/bootstrap/{bootstrap_id}.bootstrap.tar.xz"] = tar_bytes(
         bootstrap_entries, bootstrap_modes, compress=True
     )
     payload[f"artifacts/bootstrap/{bootstrap_id}.active.json"] = json.dumps(package_ids).encode()
@@ -167,4 +153,4 @@ def _installer_bytes(packages: list[Package], digest: str) -> bytes:
 
     header = (INSTALLER_CODE / "header.sh").read_text()
     header = header.replace("@PAYLOAD_LINE@", str(header.count("\n") + 1))
-    return header.encode() + _tar_bytes(payload, modes, compress=False)
+    return header.encode() + tar_bytes(payload, modes, compress=False)

@@ -66,14 +66,16 @@ def render(text: str, expanded: dict[str, str], where: str) -> str:
     return TEMPLATE_KEY.sub(value, text)
 
 
-def _package_tarball(files: dict[str, bytes], modes: dict[str, int], dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(dest, "w:xz", preset=1) as tar:
-        for name in sorted(files):
+def tar_bytes(entries: dict[str, bytes], modes: dict[str, int], compress: bool) -> bytes:
+    """A tarball of in-memory files (xz-compressed when `compress`), owned by root, dated 0."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz" if compress else "w") as tar:
+        for name in sorted(entries):
             info = tarfile.TarInfo(name)
-            info.size = len(files[name])
+            info.size = len(entries[name])
             info.mode = modes.get(name, 0o644)
-            tar.addfile(info, io.BytesIO(files[name]))
+            tar.addfile(info, io.BytesIO(entries[name]))
+    return buf.getvalue()
 
 
 def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any) -> list[str]:
@@ -141,7 +143,8 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
             indent=2,
         ).encode()
         filename = f"packages/{name}/{pkg_id}.tar.xz"
-        _package_tarball(files, {"bin/detect_ip": 0o755}, serve / filename)
+        (serve / filename).parent.mkdir(parents=True, exist_ok=True)
+        (serve / filename).write_bytes(tar_bytes(files, {"bin/detect_ip": 0o755}, compress=True))
         package_info[name] = {"id": pkg_id, "filename": filename}
 
     bootstrap_id = manifest["bootstrap_id"]

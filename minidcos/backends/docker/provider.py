@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -542,7 +541,3 @@ def _tee(
         sys.stderr.buffer.write(line)
         sys.stderr.flush()
     return subprocess.CompletedProcess(argv, proc.wait(), b"".join(captured), b"")
-
-
-def command_line(argv: list[str]) -> str:
-    return shlex.join(argv)
