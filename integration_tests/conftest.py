@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from typing import Any
 
 import pytest
@@ -57,8 +56,3 @@ def expanded_config() -> dict[str, Any]:
     with open("/opt/mesosphere/etc/expanded.config.json") as f:
         return json.load(f)
 
-
-def http_get_json(url: str, timeout: float = 10) -> Any:
-    """GET a JSON document the way a DC/OS client does; raises on a non-2xx answer."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return json.load(response)

@@ -8,17 +8,11 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from systemd_units import show
+
 MASTER_LOG_DIR = Path("/var/lib/dcos/mesos/log")
 CONFIG_DIR = Path("/opt/mesosphere/active/logrotate/etc")
 ROTATE_ABOVE = 100 * 1024 * 1024  # the configs' `size 100M`
-
-
-def show(unit: str, *props: str) -> dict[str, str]:
-    out = subprocess.run(
-        ["systemctl", "show", unit, "--property=" + ",".join(props)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def run(unit: str) -> dict[str, str]:

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
 
+from systemd_units import show
+
 SPARTANS = ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
 LISTEN = [*SPARTANS, "127.0.0.1"]
 READY = "ready.spartan"
@@ -45,14 +47,6 @@ def answers_ready(server: str = SPARTANS[0]) -> bool:
         return a_records(ask(server, READY, timeout=1.0)) == {"127.0.0.1"}
     except (OSError, DNSError):  # timeout, refused, garbage
         return False
-
-
-def show(unit: str, *props: str) -> dict[str, str]:
-    out = subprocess.run(
-        ["systemctl", "show", unit, "--property=" + ",".join(props)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def main_pid(unit: str = "dcos-spartan.service") -> int:

@@ -9,18 +9,26 @@ from pathlib import Path
 from minidcos.backends.docker.provider import DockerProvider
 
 
-def test_bad_extra_config_makes_nothing(
-    provider: DockerProvider, cluster_id: str, tmp_path: Path
-) -> None:
-    extra = tmp_path / "extra.yaml"
-    extra.write_text(
-        "master_list: [172.28.0.2, 172.28.0.3]\noauth_enabled: maybe\nresolvers: [198.51.100.1]\n"
-    )
+def create_with_extra_config(
+    cluster_id: str, extra: Path, text: str
+) -> subprocess.CompletedProcess[str]:
+    """`minidcos docker create --extra-config` with `text` as the extra config."""
+    extra.write_text(text)
     minidcos = Path(sys.executable).parent / "minidcos"
-    proc = subprocess.run(
+    return subprocess.run(
         [str(minidcos), "docker", "create", "-c", cluster_id, "--extra-config", str(extra)],
         capture_output=True,
         text=True,
+    )
+
+
+def test_bad_extra_config_makes_nothing(
+    provider: DockerProvider, cluster_id: str, tmp_path: Path
+) -> None:
+    proc = create_with_extra_config(
+        cluster_id,
+        tmp_path / "extra.yaml",
+        "master_list: [172.28.0.2, 172.28.0.3]\noauth_enabled: maybe\nresolvers: [198.51.100.1]\n",
     )
     assert proc.returncode == 1
     assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in proc.stderr
@@ -34,12 +42,6 @@ def test_bad_extra_config_makes_nothing(
 
 def test_unparsable_extra_config(cluster_id: str, tmp_path: Path) -> None:
     extra = tmp_path / "extra.yaml"
-    extra.write_text("master_list: [unclosed\n")
-    minidcos = Path(sys.executable).parent / "minidcos"
-    proc = subprocess.run(
-        [str(minidcos), "docker", "create", "-c", cluster_id, "--extra-config", str(extra)],
-        capture_output=True,
-        text=True,
-    )
+    proc = create_with_extra_config(cluster_id, extra, "master_list: [unclosed\n")
     assert proc.returncode == 1
     assert f"Error: {extra} is invalid" in proc.stderr

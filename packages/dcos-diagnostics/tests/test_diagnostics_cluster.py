@@ -18,9 +18,9 @@ from dcos_diagnostics import cluster, views  # noqa: E402
 from dcos_diagnostics.cluster import ClusterNode  # noqa: E402
 
 CONFIG = {
-    "master_list": '["10.0.0.1", "10.0.0.2"]',
-    "agent_list": '["10.0.0.3"]',
-    "public_agent_list": '["10.0.0.4"]',
+    "master_list": '["192.0.2.1", "192.0.2.2"]',
+    "agent_list": '["192.0.2.3"]',
+    "public_agent_list": '["192.0.2.4"]',
 }
 
 
@@ -35,11 +35,11 @@ def _answer(host: str, units: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 ANSWERS = {
-    "10.0.0.1": _answer("10.0.0.1", [_unit("dcos-exhibitor.service"),
+    "192.0.2.1": _answer("192.0.2.1", [_unit("dcos-exhibitor.service"),
                                      _unit("dcos-diagnostics.socket")]),
-    "10.0.0.2": _answer("10.0.0.2", [_unit("dcos-exhibitor.service", 1, "dead"),
+    "192.0.2.2": _answer("192.0.2.2", [_unit("dcos-exhibitor.service", 1, "dead"),
                                      _unit("dcos-diagnostics.socket")]),
-    "10.0.0.3": _answer("10.0.0.3", [_unit("dcos-diagnostics.socket")]),
+    "192.0.2.3": _answer("192.0.2.3", [_unit("dcos-diagnostics.socket")]),
 }
 
 
@@ -56,8 +56,8 @@ def report() -> dict[str, Any]:
 
 def test_cluster_nodes_in_config_order_with_diagnostics_roles() -> None:
     assert cluster.cluster_nodes(CONFIG) == [
-        ClusterNode("10.0.0.1", "master"), ClusterNode("10.0.0.2", "master"),
-        ClusterNode("10.0.0.3", "agent"), ClusterNode("10.0.0.4", "agent_public"),
+        ClusterNode("192.0.2.1", "master"), ClusterNode("192.0.2.2", "master"),
+        ClusterNode("192.0.2.3", "agent"), ClusterNode("192.0.2.4", "agent_public"),
     ]
     assert cluster.cluster_nodes({"master_list": "[]"}) == []
 
@@ -69,54 +69,54 @@ def test_poll_asks_in_parallel() -> None:
         started.wait()  # only passes if all three are in flight at once
         return _answer(n.ip, [])
 
-    results = cluster.poll([ClusterNode(f"10.0.0.{i}", "agent") for i in range(3)], slow)
+    results = cluster.poll([ClusterNode(f"192.0.2.{i}", "agent") for i in range(3)], slow)
     assert [r.error for r in results] == ["", "", ""]
 
 
 def test_report_has_dcos_field_names(report: dict[str, Any]) -> None:
     assert set(report) == {"Units", "Nodes", "UpdatedTime"}
-    assert list(report["Nodes"]) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
-    node = report["Nodes"]["10.0.0.2"]
+    assert list(report["Nodes"]) == ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+    node = report["Nodes"]["192.0.2.2"]
     assert set(node) == {"Leader", "Role", "IP", "Host", "Health", "Output", "Units", "MesosID"}
     assert node["Health"] == 1 and node["Output"]["dcos-exhibitor.service"] == "dead"
     unit = report["Units"]["dcos-exhibitor.service"]
     assert set(unit) == {"UnitName", "Nodes", "Health", "Title", "Timestamp", "PrettyName"}
     assert unit["Health"] == 1
-    assert [(n["IP"], n["Health"]) for n in unit["Nodes"]] == [("10.0.0.1", 0), ("10.0.0.2", 1)]
+    assert [(n["IP"], n["Health"]) for n in unit["Nodes"]] == [("192.0.2.1", 0), ("192.0.2.2", 1)]
 
 
 def test_silent_node_is_unhealthy_with_the_error(report: dict[str, Any]) -> None:
-    silent = report["Nodes"]["10.0.0.4"]
+    silent = report["Nodes"]["192.0.2.4"]
     assert silent["Health"] == 1 and silent["Role"] == "agent_public"
     assert "ConnectionRefusedError" in silent["Output"][cluster.UNREACHABLE_UNIT]
-    assert "10.0.0.4:1050" in silent["Output"][cluster.UNREACHABLE_UNIT]
+    assert "192.0.2.4:1050" in silent["Output"][cluster.UNREACHABLE_UNIT]
 
 
 def test_views_have_exact_field_sets(report: dict[str, Any]) -> None:
     nodes = views.nodes(report)["nodes"]
     assert [(n["host_ip"], n["role"], n["health"]) for n in nodes] == [
-        ("10.0.0.1", "master", 0), ("10.0.0.2", "master", 1),
-        ("10.0.0.3", "agent", 0), ("10.0.0.4", "agent_public", 1)]
+        ("192.0.2.1", "master", 0), ("192.0.2.2", "master", 1),
+        ("192.0.2.3", "agent", 0), ("192.0.2.4", "agent_public", 1)]
     assert all(set(n) == {"host_ip", "health", "role"} for n in nodes)
-    assert views.node(report, "10.0.0.3") == {"host_ip": "10.0.0.3", "health": 0, "role": "agent"}
+    assert views.node(report, "192.0.2.3") == {"host_ip": "192.0.2.3", "health": 0, "role": "agent"}
     unit_fields = {"id", "name", "health", "description"}
-    assert all(set(u) == unit_fields for u in views.node_units(report, "10.0.0.1")["units"])
+    assert all(set(u) == unit_fields for u in views.node_units(report, "192.0.2.1")["units"])
     assert all(set(u) == unit_fields for u in views.units(report)["units"])
-    one = views.node_unit(report, "10.0.0.2", "dcos-exhibitor.service")
+    one = views.node_unit(report, "192.0.2.2", "dcos-exhibitor.service")
     assert set(one) == {"id", "health", "output", "description", "help", "name"}
     assert one["output"] == "dead" and one["help"]
     masters = views.unit_nodes(report, "dcos-exhibitor.service")["nodes"]
-    assert [n["host_ip"] for n in masters] == ["10.0.0.1", "10.0.0.2"]
-    detail = views.unit_node(report, "dcos-exhibitor.service", "10.0.0.2")
+    assert [n["host_ip"] for n in masters] == ["192.0.2.1", "192.0.2.2"]
+    detail = views.unit_node(report, "dcos-exhibitor.service", "192.0.2.2")
     assert set(detail) == {"host_ip", "health", "role", "output", "help"}
     assert detail["health"] == 1 and detail["output"] == "dead"
 
 
 def test_views_say_none_for_unknown_things(report: dict[str, Any]) -> None:
-    assert views.node(report, "10.9.9.9") is None
-    assert views.node_unit(report, "10.0.0.1", "nope.service") is None
+    assert views.node(report, "192.0.2.99") is None
+    assert views.node_unit(report, "192.0.2.1", "nope.service") is None
     assert views.unit(report, "nope.service") is None
-    assert views.unit_node(report, "dcos-exhibitor.service", "10.0.0.3") is None
+    assert views.unit_node(report, "dcos-exhibitor.service", "192.0.2.3") is None
 
 
 def test_cache_reuses_then_refreshes() -> None:

@@ -75,7 +75,7 @@ def test_cluster_list_form_for_curator(router: Router) -> None:
         "count=3&server0=127.0.0.1&server1=127.0.0.2&server2=127.0.0.3&port=2181"
     )
     assert (
-        list_form(make_ensemble(["10.0.0.1"], "10.0.0.1")) == "count=1&server0=10.0.0.1&port=2181"
+        list_form(make_ensemble(["192.0.2.1"], "192.0.2.1")) == "count=1&server0=192.0.2.1&port=2181"
     )
 
 
@@ -98,7 +98,7 @@ def test_get_state(router: Router) -> None:
 
 
 def test_get_state_not_running() -> None:
-    ensemble = make_ensemble(["10.0.0.1"], "10.0.0.1")
+    ensemble = make_ensemble(["192.0.2.1"], "192.0.2.1")
     state = state_document(ensemble, "1", running=False)
     assert state["running"] is False
     assert state["standaloneMode"] is True

@@ -33,20 +33,20 @@ def test_a_node_not_in_master_list_has_no_id() -> None:
 
 @pytest.mark.parametrize("count", [1, 3, 5])
 def test_allowed_sizes(count: int) -> None:
-    masters = [f"10.0.0.{i}" for i in range(1, count + 1)]
+    masters = [f"192.0.2.{i}" for i in range(1, count + 1)]
     assert validate_masters(masters) == masters
 
 
 @pytest.mark.parametrize("count", [0, 2, 4, 6])
 def test_even_or_empty_ensembles_are_refused(count: int) -> None:
-    masters = [f"10.0.0.{i}" for i in range(1, count + 1)]
+    masters = [f"192.0.2.{i}" for i in range(1, count + 1)]
     with pytest.raises(EnsembleError, match=f"Must have 1, 3, 5, 7, or 9 masters. Found {count}"):
         validate_masters(masters)
 
 
 def test_duplicates_and_bad_addresses_are_refused() -> None:
     with pytest.raises(EnsembleError, match="duplicates"):
-        validate_masters(["10.0.0.1", "10.0.0.1", "10.0.0.2"])
+        validate_masters(["192.0.2.1", "192.0.2.1", "192.0.2.2"])
     with pytest.raises(EnsembleError, match="not an IPv4 address: 'master-1'"):
         validate_masters(["master-1"])
 

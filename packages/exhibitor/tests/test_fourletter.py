@@ -65,18 +65,18 @@ def test_parse_mntr() -> None:
     ],
 )
 def test_status_from_answer(answer: str, state: InstanceState, leader: bool) -> None:
-    status = status_from_answer("10.0.0.1", answer)
+    status = status_from_answer("192.0.2.1", answer)
     assert (status.state, status.is_leader) == (state, leader)
 
 
 def test_server_status_json_is_exhibitors_shape() -> None:
-    assert ServerStatus("10.0.0.1", InstanceState.SERVING, is_leader=True).to_json() == {
+    assert ServerStatus("192.0.2.1", InstanceState.SERVING, is_leader=True).to_json() == {
         "code": 3,
         "description": "serving",
-        "hostname": "10.0.0.1",
+        "hostname": "192.0.2.1",
         "isLeader": True,
     }
-    assert ServerStatus("10.0.0.2", InstanceState.NOT_SERVING).to_json()["description"] == (
+    assert ServerStatus("192.0.2.2", InstanceState.NOT_SERVING).to_json()["description"] == (
         "not serving"
     )
     assert [s.description for s in InstanceState] == ["latent", "down", "not serving", "serving"]

@@ -47,7 +47,7 @@ def test_prepare_writes_myid_and_zoo_cfg(tmp_path: Path) -> None:
 
 def test_prepare_rewrites_on_every_start(tmp_path: Path) -> None:
     args = (tmp_path / "s", tmp_path / "t", tmp_path / "zoo.cfg")
-    prepare(make_ensemble(["10.0.0.1"], "10.0.0.1"), *args)
+    prepare(make_ensemble(["192.0.2.1"], "192.0.2.1"), *args)
     prepare(make_ensemble(THREE, "172.28.0.2"), *args)
     assert (tmp_path / "s/myid").read_text() == "1\n"
     assert "server.2=172.28.0.3:2888:3888" in (tmp_path / "zoo.cfg").read_text()

@@ -60,10 +60,10 @@ def test_thisdcos_directory_goes_to_navstar() -> None:
 
 
 def test_everything_else_goes_to_the_configured_resolvers() -> None:
-    out = lines(render(config(resolvers=json.dumps(["127.0.0.11", "10.0.0.2:5353"]))))
+    out = lines(render(config(resolvers=json.dumps(["127.0.0.11", "192.0.2.2:5353"]))))
     assert [line for line in out if line.startswith("server=") and "/" not in line] == [
         "server=127.0.0.11",
-        "server=10.0.0.2#5353",
+        "server=192.0.2.2#5353",
     ]
 
 
@@ -84,19 +84,19 @@ def test_no_masters_keeps_mesos_local_instead_of_leaking_upstream() -> None:
 
 
 def test_forward_zones_dict_and_list_forms() -> None:
-    as_dict = config(dns_forward_zones=json.dumps({"a.contoso.com": ["10.1.1.1:53", "10.1.1.2"]}))
-    as_list = config(dns_forward_zones=json.dumps([["a.contoso.com", ["10.1.1.1:53", "10.1.1.2"]]]))
+    as_dict = config(dns_forward_zones=json.dumps({"a.contoso.com": ["203.0.113.1:53", "203.0.113.2"]}))
+    as_list = config(dns_forward_zones=json.dumps([["a.contoso.com", ["203.0.113.1:53", "203.0.113.2"]]]))
     for cfg in (as_dict, as_list):
         out = lines(render(cfg))
-        assert "server=/a.contoso.com/10.1.1.1" in out
-        assert "server=/a.contoso.com/10.1.1.2" in out
+        assert "server=/a.contoso.com/203.0.113.1" in out
+        assert "server=/a.contoso.com/203.0.113.2" in out
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("127.0.0.11", Server("127.0.0.11", 53)),
-        ("10.0.0.1:5353", Server("10.0.0.1", 5353)),
+        ("192.0.2.1:5353", Server("192.0.2.1", 5353)),
         ("fd00::1", Server("fd00::1", 53)),
         ("[fd00::1]:54", Server("fd00::1", 54)),
     ],
@@ -105,7 +105,7 @@ def test_server_parse(text: str, expected: Server) -> None:
     assert Server.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["dns.example.com", "10.0.0.1:0", "10.0.0.1:x", "10.0.0.300"])
+@pytest.mark.parametrize("text", ["dns.example.com", "192.0.2.1:0", "192.0.2.1:x", "192.0.2.300"])
 def test_server_parse_rejects(text: str) -> None:
     with pytest.raises(ConfigError):
         Server.parse(text)

@@ -33,13 +33,13 @@ def test_falls_back_to_upstreams_when_no_spartan_answers() -> None:
 
 
 def test_fallback_skips_upstreams_on_other_ports_and_keeps_three() -> None:
-    upstreams = [Server("10.0.0.1", 5353)] + [Server(f"10.0.0.{i}") for i in range(2, 7)]
+    upstreams = [Server("192.0.2.1", 5353)] + [Server(f"192.0.2.{i}") for i in range(2, 7)]
     choice = choose_nameservers(SPARTAN_ADDRESSES, lambda a: False, upstreams, no_shuffle)
-    assert choice.nameservers == ["10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    assert choice.nameservers == ["192.0.2.2", "192.0.2.3", "192.0.2.4"]
 
 
 def test_fallback_with_nothing_usable_is_empty() -> None:
-    choice = choose_nameservers(SPARTAN_ADDRESSES, lambda a: False, [Server("10.0.0.1", 5353)])
+    choice = choose_nameservers(SPARTAN_ADDRESSES, lambda a: False, [Server("192.0.2.1", 5353)])
     assert choice.nameservers == [] and choice.fallback
 
 
@@ -55,7 +55,7 @@ def test_render_search_and_nameservers() -> None:
 
 
 def test_render_without_search_has_no_search_line() -> None:
-    text = render(["1.2.3.4"], [])
+    text = render(["192.0.2.44"], [])
     assert not [line for line in text.splitlines() if line.startswith("search")]
 
 
