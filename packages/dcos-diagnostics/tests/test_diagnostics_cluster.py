@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-PACKAGES = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(PACKAGES / "dcos-diagnostics/lib/python3"),
-                str(PACKAGES / "dcos-internal-utils/lib/python3")]
-
-from dcos_diagnostics import cluster, views  # noqa: E402
-from dcos_diagnostics.cluster import ClusterNode  # noqa: E402
+from dcos_diagnostics import cluster, views
+from dcos_diagnostics.cluster import ClusterNode
 
 CONFIG = {
     "master_list": '["192.0.2.1", "192.0.2.2"]',

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-PACKAGES = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(PACKAGES / "dcos-diagnostics/lib/python3"),
-                str(PACKAGES / "dcos-internal-utils/lib/python3")]
 
-from dcos_diagnostics import health  # noqa: E402
-from dcos_internal_utils.systemd import UnitState  # noqa: E402
+from dcos_diagnostics import health
+from dcos_internal_utils.systemd import UnitState
 
 UNIT_FIELDS = {"id", "health", "output", "description", "help", "name"}
 
@@ -56,5 +52,5 @@ def test_reported_version_is_the_package_version() -> None:
 
     from dcos_diagnostics import __version__
 
-    buildinfo = json.loads((PACKAGES / "dcos-diagnostics/buildinfo.json").read_text())
+    buildinfo = json.loads((Path(__file__).parents[1] / "buildinfo.json").read_text())
     assert __version__ == buildinfo["version"]

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-PACKAGES = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(PACKAGES / "dcos-diagnostics/lib/python3"),
-                str(PACKAGES / "dcos-internal-utils/lib/python3")]
-
-from dcos_diagnostics import units  # noqa: E402
+from dcos_diagnostics import units
 
 
 def _layout(tmp_path: Path, files: dict[str, str], wanted: list[str]) -> tuple[Path, Path]:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGES = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(PACKAGES / "pkgpanda-api/lib/python3"),
-                str(PACKAGES / "dcos-internal-utils/lib/python3")]
-
-from dcos_internal_utils.http import Request, Response  # noqa: E402
-from pkgpanda_api import api, packages  # noqa: E402
+from dcos_internal_utils.http import Request, Response
+from pkgpanda_api import api, packages
 
 
 @pytest.fixture

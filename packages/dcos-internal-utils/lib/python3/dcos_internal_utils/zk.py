@@ -1,0 +1,41 @@
+"""ZooKeeper for DC/OS's components: where the ensemble is, and a client for it.
+
+Components reach ZooKeeper on the masters' addresses from the expanded
+config (DC/OS's units spell them `zk-1.zk` ... through spartan; addresses
+need no DNS, so a component can start before spartan answers).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dcos_internal_utils import node
+
+ZK_PORT = 2181
+
+
+def hosts(config: dict[str, Any] | None = None) -> str:
+    """The ensemble as kazoo and Mesos take it: `ip:2181,ip:2181,...`."""
+    return ",".join(f"{ip}:{ZK_PORT}" for ip in node.master_list(config))
+
+
+def mesos_zk_url(config: dict[str, Any] | None = None) -> str:
+    """The `--zk` URL DC/OS passes to Mesos, Marathon and Metronome, in DC/OS's own spelling."""
+    count = len(node.master_list(config))
+    return "zk://" + ",".join(f"zk-{i}.zk:{ZK_PORT}" for i in range(1, count + 1)) + "/mesos"
+
+
+def client(config: dict[str, Any] | None = None, timeout_s: float = 10.0) -> Any:
+    """A started KazooClient that retries its connection for ever (sessions come and go)."""
+    from kazoo.client import KazooClient  # Debian's python3-kazoo, on nodes only
+
+    zk = KazooClient(
+        hosts=hosts(config),
+        timeout=timeout_s,
+        connection_retry={"max_tries": -1, "delay": 0.1, "max_delay": 2.0},
+        command_retry={"max_tries": -1, "delay": 0.1, "max_delay": 2.0},
+        logger=logging.getLogger("kazoo"),
+    )
+    zk.start(timeout=None)  # block until connected: nothing works without ZooKeeper
+    return zk
