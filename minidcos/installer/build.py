@@ -19,6 +19,9 @@ from minidcos.installer.genconf import tar_bytes
 PACKAGES_DIR = paths.PROJECT_ROOT / "packages"
 INTEGRATION_TESTS_DIR = paths.PROJECT_ROOT / "integration_tests"
 INSTALLER_CODE = Path(__file__).resolve().parent
+# Shipped beside the integration tests, so that the suite on a node waits the
+# way the harness does (one poll helper, not one per suite).
+POLLING_MODULE = paths.PROJECT_ROOT / "minidcos" / "_util" / "polling.py"
 PAYLOAD_MODULES = ("__init__.py", "config.py", "genconf.py", "cli.py")
 # Files of a package folder that are not shipped to nodes.
 NOT_SHIPPED = ("tests", "templates", "__pycache__", ".pytest_cache")
@@ -76,6 +79,8 @@ def load_package(folder: Path) -> Package:
 
 def integration_test_package() -> Package:
     files, modes = _read_tree(INTEGRATION_TESTS_DIR, ("__pycache__", ".pytest_cache"))
+    files["polling.py"] = POLLING_MODULE.read_bytes()
+    modes["polling.py"] = 0o644
     buildinfo: dict[str, object] = {
         "name": "dcos-integration-test",
         "version": "0.1.0",
