@@ -35,8 +35,14 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
-def create_job(job_id: str, cmd: str, **run: Any) -> dict[str, Any]:
-    spec = {"id": job_id, "run": {"cpus": 0.1, "mem": 32, "disk": 0, "cmd": cmd, **run}}
+def create_job(
+    job_id: str, cmd: str, labels: dict[str, str] | None = None, **run: Any
+) -> dict[str, Any]:
+    spec = {
+        "id": job_id,
+        "labels": labels or {},
+        "run": {"cpus": 0.1, "mem": 32, "disk": 0, "cmd": cmd, **run},
+    }
     response = requests.post(url("/v1/jobs"), json=spec, timeout=10)
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -251,7 +257,7 @@ def test_jobs_survive_a_metronome_restart(host: Any) -> None:
             return Poll(response.status_code == 200, response.json(), response.text)
 
         job = wait_for(probe, 60, "Metronome to answer again after a restart")
-        assert job["id"] == job_id
+        assert job["id"] == job_id and job["labels"] == {"kept": "yes"}
     finally:
         delete_job(job_id)
 

@@ -40,6 +40,13 @@ RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 2.0
 
 
+def _log_once(last: str, reason: str) -> str:
+    """Log why we are not subscribed when the reason changes, not at every retry."""
+    if reason != last:
+        log.info("%s", reason)
+    return reason
+
+
 class Scheduler:
     """Callbacks for the events of a subscription; override what the framework needs."""
 
@@ -105,6 +112,7 @@ class SchedulerDriver:
         loop = asyncio.get_running_loop()
         self._watch_leader(loop)
         delay = RETRY_FIRST_S
+        last_reason = ""
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, connect=5)
         ) as session:
@@ -116,10 +124,13 @@ class SchedulerDriver:
                         raise SubscriptionError("no leading Mesos master in ZooKeeper")
                     await self._subscribe(session, leader.address)
                     delay = RETRY_FIRST_S
+                    last_reason = ""
                 except SubscriptionError as exc:
-                    log.info("not subscribed: %s", exc)
+                    last_reason = _log_once(last_reason, f"not subscribed: {exc}")
                 except (aiohttp.ClientError, TimeoutError, ConnectionError, ValueError) as exc:
-                    log.info("subscription ended: %s: %s", type(exc).__name__, exc)
+                    last_reason = _log_once(
+                        last_reason, f"subscription ended: {type(exc).__name__}: {exc}"
+                    )
                 if self._stream_id is not None or self._master is not None:
                     self._stream_id = None
                     self._master = None
@@ -139,18 +150,14 @@ class SchedulerDriver:
         self._leader_changed.set()
 
     def _watch_leader(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wake the loop whenever the set of contending masters changes."""
-        try:
-            from kazoo.recipe.watchers import ChildrenWatch  # type: ignore[import-untyped]
-        except ImportError:  # pragma: no cover - kazoo is on every node
-            return
+        """Wake the loop whenever the set of contending masters changes (a kazoo watch)."""
 
         def changed(_children: list[str]) -> bool:
             loop.call_soon_threadsafe(self._leader_changed.set)
             return not self._stopped
 
         self._zk.ensure_path(mesos_leader.MESOS_ZNODE)
-        ChildrenWatch(self._zk, mesos_leader.MESOS_ZNODE, changed)
+        self._zk.ChildrenWatch(mesos_leader.MESOS_ZNODE, changed)
 
     async def _subscribe(self, session: aiohttp.ClientSession, address: str) -> None:
         info = dict(self.framework_info)

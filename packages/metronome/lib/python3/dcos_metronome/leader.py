@@ -15,6 +15,10 @@ import logging
 import os
 from typing import Any
 
+from kazoo.exceptions import NoNodeError  # type: ignore[import-untyped]
+from kazoo.protocol.states import KazooState  # type: ignore[import-untyped]
+from kazoo.recipe.watchers import ChildrenWatch  # type: ignore[import-untyped]
+
 from dcos_metronome.service import JobService
 
 log = logging.getLogger(__name__)
@@ -63,9 +67,6 @@ class Election:
             await changed.wait()
 
     def _join(self, loop: asyncio.AbstractEventLoop, changed: asyncio.Event) -> None:
-        from kazoo.protocol.states import KazooState  # type: ignore[import-untyped]
-        from kazoo.recipe.watchers import ChildrenWatch  # type: ignore[import-untyped]
-
         def on_state(state: Any) -> None:
             if state == KazooState.LOST and self.elected.is_set():
                 log.error("lost the ZooKeeper session while leading: exiting to contend again")
@@ -73,6 +74,7 @@ class Election:
 
         self._zk.add_listener(on_state)
         self._zk.ensure_path(LEADER_ZNODE)
+        self._remove_former_self()
         path = self._zk.create(
             f"{LEADER_ZNODE}/{MEMBER_PREFIX}",
             self._local.encode(),
@@ -87,9 +89,19 @@ class Election:
 
         ChildrenWatch(self._zk, LEADER_ZNODE, on_members)
 
-    def _current_leader(self) -> tuple[str | None, str | None]:
-        from kazoo.exceptions import NoNodeError  # type: ignore[import-untyped]
+    def _remove_former_self(self) -> None:
+        """Drop a member this host left behind (a killed process whose session has not
+        expired yet), so that a restarted Metronome does not wait for it to time out."""
+        for member in self._zk.get_children(LEADER_ZNODE):
+            try:
+                data, _ = self._zk.get(f"{LEADER_ZNODE}/{member}")
+                if data.decode() == self._local:
+                    log.info("removing %s, left by an earlier Metronome on this host", member)
+                    self._zk.delete(f"{LEADER_ZNODE}/{member}")
+            except NoNodeError:
+                continue
 
+    def _current_leader(self) -> tuple[str | None, str | None]:
         members = sorted(
             (c for c in self._zk.get_children(LEADER_ZNODE) if c.startswith(MEMBER_PREFIX)),
             key=_sequence,

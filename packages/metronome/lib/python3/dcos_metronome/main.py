@@ -9,6 +9,7 @@ is reached on the masters' addresses.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -32,6 +33,13 @@ def main() -> None:
     client = zk.client()
     election = Election(client, f"{hostname}:{port}")
     app = api.make_app(election)
+
+    async def close_session(_app: object) -> None:
+        # Ends our ephemeral znodes at once, so that another Metronome can lead.
+        await asyncio.to_thread(client.stop)
+        await asyncio.to_thread(client.close)
+
+    app.on_cleanup.append(close_session)
 
     async def lead() -> None:
         await election.contend()
