@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from metronome_harness import Harness, job, serve
+from aiohttp import web
+from dcos_metronome import api
+from metronome_harness import Harness, Leader, job, serve
 
 FULL_RUN_DEFAULTS = {
     "cpus": 0.1,
@@ -333,5 +335,42 @@ def test_ping_info_metrics() -> None:
         assert await m.call("GET", "/info") == (200, {"version": "0.3.4", "libVersion": "1.3.13"})
         status, body = await m.call("GET", "/v1/metrics")
         assert status == 200 and body["gauges"]["metronome.leader"] == {"value": 1}
+
+    serve(scenario)
+
+
+def test_a_follower_proxies_to_the_leader() -> None:
+    """Everything but /ping and /v1/metrics goes to the leader, marked X-LEADER and X-VIA."""
+
+    async def scenario(m: Harness) -> None:
+        leader = m.base.removeprefix("http://")
+        follower = Leader(service=None, leader_host_port=leader, local_host_port="127.0.0.1:1")
+        runner = web.AppRunner(api.make_app(follower))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        try:
+            async with m.session.post(f"{base}/v1/jobs", json=job("via")) as response:
+                assert response.status == 201
+                assert response.headers["X-LEADER"] == leader
+                assert response.headers["X-VIA"] == "127.0.0.1:1"
+            assert "via" in m.service.jobs
+            async with m.session.get(f"{base}/v1/jobs/via?embed=history") as response:
+                assert (await response.json())["history"]["successCount"] == 0
+            async with m.session.get(f"{base}/v1/metrics") as response:
+                assert (await response.json())["gauges"]["metronome.leader"] == {"value": 0}
+            async with m.session.get(
+                f"{base}/v1/jobs", headers={"X-VIA": "127.0.0.1:1"}
+            ) as response:
+                assert response.status == 400
+            follower.leader_host_port = None
+            async with m.session.get(f"{base}/v1/jobs") as response:
+                assert (response.status, await response.text()) == (
+                    503,
+                    "No consistent leadership",
+                )
+        finally:
+            await runner.cleanup()
 
     serve(scenario)

@@ -5,9 +5,11 @@ each batch of offers; an offer that fits a run's cpus, mem, disk and
 placement constraints is accepted with a LAUNCH of that run's task, the rest
 are declined. With nothing queued the framework SUPPRESSes offers, and
 REVIVEs them when a run is queued. Task status updates go to the run manager
-(and are acknowledged by the driver). After each subscription the framework
-reconciles: explicitly for the tasks it believes alive, then implicitly, so
-that Mesos reports every task it still runs for Metronome.
+(and are acknowledged by the driver). After each subscription, and every
+15 minutes, the framework reconciles: explicitly for the tasks it believes
+alive, then implicitly, so that Mesos reports every task it still runs for
+Metronome. A KILL is sent again every 10 s until the task is reported
+terminal.
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ FAILOVER_TIMEOUT_S = 7 * 24 * 3600  # metronome.mesos.failover.timeout: one week
 # Offers a queued run cannot use come back soon; with nothing queued, offers are suppressed.
 DECLINE_WHILE_QUEUED_S = 5.0
 DECLINE_IDLE_S = 120.0
+RECONCILIATION_INTERVAL_S = 15 * 60  # metronome.scheduler.reconciliation.interval
+KILL_RETRY_S = 10.0  # metronome.killtask.kill_retry_timeout
+TERMINAL = {
+    "TASK_FINISHED",
+    "TASK_FAILED",
+    "TASK_KILLED",
+    "TASK_ERROR",
+    "TASK_LOST",
+    "TASK_DROPPED",
+    "TASK_GONE",
+    "TASK_GONE_BY_OPERATOR",
+    "TASK_UNKNOWN",
+}
 
 
 def framework_info(name: str, user: str, hostname: str, port: int) -> dict[str, Any]:
@@ -50,7 +65,10 @@ class Framework(Scheduler):
         self.driver: SchedulerDriver | None = None
         self.service: Any = None  # the JobService, set once it exists
         self._suppressed = False
-        self._pending_kills: dict[str, str | None] = {}
+        # Tasks to kill, until Mesos reports them terminal: task id -> agent id.
+        self._killing: dict[str, str | None] = {}
+        self._kill_retry: asyncio.TimerHandle | None = None
+        self._reconciliation: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     # -- Launcher ---------------------------------------------------------------
@@ -64,7 +82,7 @@ class Framework(Scheduler):
         self.queue.pop((run.job_id, run.id), None)
 
     def kill(self, task_id: str, agent_id: str | None) -> None:
-        self._pending_kills[task_id] = agent_id
+        self._killing[task_id] = agent_id
         self._spawn(self._send_kills())
 
     # -- background calls ---------------------------------------------------------
@@ -84,15 +102,43 @@ class Framework(Scheduler):
             log.info("REVIVE failed: %s", exc)
 
     async def _send_kills(self) -> None:
+        """KILL every task not yet reported terminal; again every 10 s while any is left."""
+        if self.driver is not None and self.driver.subscribed:
+            for task_id, agent_id in list(self._killing.items()):
+                try:
+                    await self.driver.kill(task_id, agent_id)
+                except (SubscriptionError, OSError, TimeoutError) as exc:
+                    log.info("KILL %s failed: %s", task_id, exc)
+                    break
+        if self._killing and self._kill_retry is None:
+            loop = asyncio.get_running_loop()
+            self._kill_retry = loop.call_later(KILL_RETRY_S, self._retry_kills)
+
+    def _retry_kills(self) -> None:
+        self._kill_retry = None
+        if self._killing:
+            self._spawn(self._send_kills())
+
+    def _reconcile_later(self) -> None:
+        if self._reconciliation is not None:
+            self._reconciliation.cancel()
+        loop = asyncio.get_running_loop()
+        self._reconciliation = loop.call_later(
+            RECONCILIATION_INTERVAL_S, lambda: self._spawn(self._reconcile())
+        )
+
+    async def _reconcile(self) -> None:
+        """Explicitly for the tasks believed alive, then implicitly for all of them."""
+        self._reconcile_later()
         if self.driver is None or not self.driver.subscribed:
-            return  # sent after the next subscription
-        for task_id, agent_id in list(self._pending_kills.items()):
-            try:
-                await self.driver.kill(task_id, agent_id)
-                self._pending_kills.pop(task_id, None)
-            except (SubscriptionError, OSError, TimeoutError) as exc:
-                log.info("KILL %s failed: %s", task_id, exc)
-                return
+            return
+        live = list(self.service.runs.live_tasks.items()) if self.service is not None else []
+        try:
+            if live:
+                await self.driver.reconcile([(task_id, agent) for task_id, (_, agent) in live])
+            await self.driver.reconcile([])
+        except (SubscriptionError, OSError, TimeoutError) as exc:
+            log.info("RECONCILE failed: %s", exc)
 
     # -- Scheduler callbacks ------------------------------------------------------
 
@@ -104,13 +150,7 @@ class Framework(Scheduler):
         await self._send_kills()
         if self.queue:
             await self._revive()
-        live = list(self.service.runs.live_tasks.items()) if self.service is not None else []
-        try:
-            if live:
-                await driver.reconcile([(task_id, agent) for task_id, (_, agent) in live])
-            await driver.reconcile([])
-        except (SubscriptionError, OSError, TimeoutError) as exc:
-            log.info("RECONCILE failed: %s", exc)
+        await self._reconcile()
 
     async def offers(self, driver: SchedulerDriver, offers: list[dict[str, Any]]) -> None:
         spaces = [tasks.OfferSpace.of(o) for o in offers]
@@ -158,6 +198,8 @@ class Framework(Scheduler):
         agent_id = (status.get("agent_id") or {}).get("value")
         task_id = status["task_id"]["value"]
         state = status["state"]
+        if state in TERMINAL:
+            self._killing.pop(task_id, None)
         if state not in ("TASK_RUNNING", "TASK_STAGING", "TASK_STARTING"):
             log.info("task %s: %s %s", task_id, state, status.get("message", ""))
         await self.service.runs.status_update(task_id, state, moment, agent_id)
