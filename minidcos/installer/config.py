@@ -311,8 +311,13 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
     config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
     expanded: dict[str, str] = {}
     for key, value in config.items():
-        if key in ("master_list", "agent_list", "public_agent_list", "resolvers",
-                   "mesos_dns_ip_sources"):
+        if key in (
+            "master_list",
+            "agent_list",
+            "public_agent_list",
+            "resolvers",
+            "mesos_dns_ip_sources",
+        ):
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
         else:
             expanded[key] = _as_str(value)
