@@ -19,9 +19,7 @@ from dcos_mesos_dns import config as mesos_dns_config
 from dcos_mesos_dns.answer import Answerer
 from dcos_mesos_dns.follower import Follower
 
-CONFIG = mesos_dns_config.from_expanded(
-    {"master_list": '["127.0.0.1"]', "resolvers": "[]"}
-)
+CONFIG = mesos_dns_config.from_expanded({"master_list": '["127.0.0.1"]', "resolvers": "[]"})
 
 
 class RecordedMaster:
@@ -76,8 +74,9 @@ async def _follow(state: dict[str, Any], streams: bool) -> tuple[float, int]:
     async with aiohttp.ClientSession() as session:
         task = asyncio.ensure_future(follower.follow(session))
         follower.masters_changed([MasterInfo("id", "127.0.0.1", port, "", "1.4.0")])
-        await _until(lambda: answerer.records is not None
-                     and "leader.mesos." in answerer.records.a, 5)
+        await _until(
+            lambda: answerer.records is not None and "leader.mesos." in answerer.records.a, 5
+        )
         if streams:
             await _until(lambda: bool(master.subscribers) and follower.stream_up, 5)
         requests_before = master.state_requests

@@ -66,8 +66,9 @@ def read_masters(client: Any) -> list[MasterInfo]:
 class MasterWatch:
     """Calls `changed(masters)` on the event loop whenever `/mesos`'s children change."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop,
-                 changed: Callable[[list[MasterInfo]], None]) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, changed: Callable[[list[MasterInfo]], None]
+    ) -> None:
         self.loop = loop
         self.changed = changed
         self.client: Any = None
@@ -136,8 +137,9 @@ def local_ips() -> list[str]:
 
 
 class Follower:
-    def __init__(self, config: Config, answerer: Answerer,
-                 host_ips: Callable[[], list[str]] = local_ips) -> None:
+    def __init__(
+        self, config: Config, answerer: Answerer, host_ips: Callable[[], list[str]] = local_ips
+    ) -> None:
         self.config = config
         self.answerer = answerer
         self.host_ips = host_ips
@@ -191,7 +193,7 @@ class Follower:
             wait = self.config.refresh_seconds if self.stream_up else POLL_SECONDS
             try:
                 await asyncio.wait_for(self.refresh.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.refresh.clear()
             leader = self.leader
@@ -201,12 +203,19 @@ class Follower:
                 state = await fetch_state(session, leader)
                 masters = [m.address for m in self.masters]
                 records: Records = await asyncio.get_running_loop().run_in_executor(
-                    None, generate, state, self.config.generator(), masters, self.host_ips(),
+                    None,
+                    generate,
+                    state,
+                    self.config.generator(),
+                    masters,
+                    self.host_ips(),
                     self.lookup,
                 )
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-                self._report(f"keeping the old records: state from {leader.address}: "
-                             f"{type(exc).__name__}: {exc}")
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                self._report(
+                    f"keeping the old records: state from {leader.address}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
                 continue
             self.answerer.update(records, serial=int(time.time()))
             self.loaded_at = time.monotonic()

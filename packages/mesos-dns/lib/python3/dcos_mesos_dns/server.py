@@ -32,7 +32,7 @@ class Forwarder:
             try:
                 exchange = _exchange_tcp if tcp else _exchange_udp
                 return await asyncio.wait_for(exchange(query, host, port), self.timeout_s)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
                 log.warning("resolver %s:%d did not answer: %r", host, port, exc)
         return error_reply(query, RCODE.SERVFAIL)
 
@@ -68,7 +68,7 @@ class Resolver:
         self.answerer = answerer
         self.forwarder = forwarder
 
-    def local(self, data: bytes, udp: bool) -> bytes | None | bool:
+    def local(self, data: bytes, udp: bool) -> bytes | bool | None:
         """The reply if it can be made from memory; True when it must be forwarded."""
         question = parse_question(data)
         if question is None:
@@ -128,7 +128,9 @@ async def _serve_tcp_client(
         writer.close()
 
 
-async def start(resolver: Resolver, host: str, port: int) -> list[asyncio.AbstractServer | asyncio.BaseTransport]:
+async def start(
+    resolver: Resolver, host: str, port: int
+) -> list[asyncio.AbstractServer | asyncio.BaseTransport]:
     """Listen for DNS on `host:port`, UDP and TCP; returns what to close to stop."""
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(
