@@ -213,6 +213,7 @@ class Follower:
                 )
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 self._report(
+                    "state",
                     f"keeping the old records: state from {leader.address}: "
                     f"{type(exc).__name__}: {exc}"
                 )
