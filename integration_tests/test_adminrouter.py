@@ -102,6 +102,7 @@ def test_exhibitor(master_hosts: list[str]) -> None:
     assert all(s["code"] == 3 for s in status)
     assert sum(1 for s in status if s["isLeader"]) == 1
     assert get("/exhibitor/exhibitor/v1/cluster/list").json()["port"] > 0
+    assert "Exhibitor for ZooKeeper" in get("/exhibitor/").text  # through its UI redirect
 
 
 def test_metadata_and_pkgpanda() -> None:
