@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import signal
 import time
 from collections.abc import Awaitable
 from pathlib import Path
@@ -113,8 +114,8 @@ class Agent:
             info["id"] = wrap(self.agent_id)
         tasks, executors = [], []
         for record in self.containers.values():
-            if record.executor_info:
-                executors.append(record.executor_info)
+            if record.kind == "group" and not record.done():
+                executors.append(record.executor_info)  # command executors are implicit
             for task in record.tasks.values():
                 tasks.append(self.task_v1(record, task))
         return {
@@ -140,6 +141,9 @@ class Agent:
         self.ping_interval = float(data.get("ping_interval_seconds", 15.0))
         self.registered.set()
         log.info("registered with master %s as %s", self.master_id, self.agent_id)
+        for framework_id in data.get("removed_frameworks") or []:
+            log.info("framework %s is gone: shutting down its tasks", framework_id)
+            await self.shutdown_framework(framework_id)
         for record in list(self.containers.values()):
             for task in record.tasks.values():
                 if task.pending:
@@ -157,6 +161,7 @@ class Agent:
             self.containers[record.id] = record
             self.frameworks.setdefault(record.framework_id, record.framework_info)
             for task in record.tasks.values():
+                task.launched = True
                 units.append(self.container_of(record, task))
         active = await launcher.unit_active(units)
         for record in records:
@@ -211,8 +216,18 @@ class Agent:
             self.send_status(record, task, "TASK_FAILED", source="SOURCE_AGENT",
                              reason="REASON_CONTAINER_LAUNCH_FAILED", message=str(exc))
             return
+        self._launched(record, task)
+
+    def _launched(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """TASK_RUNNING once the container runs; an exit that raced the launch is reported after."""
+        task.launched = True
+        if task.terminal:
+            return
         self.send_status(record, task, "TASK_RUNNING")
-        self.health.start(record, task)
+        if task.exited:
+            self.spawn(self._container_exited(record, task))
+        else:
+            self.health.start(record, task)
 
     def _new_record(self, framework_info: dict[str, Any], executor_id: str, kind: str,
                     executor_info: dict[str, Any], tasks: list[dict[str, Any]]) -> ContainerRecord:
@@ -373,10 +388,7 @@ class Agent:
                 await self._kill_group(record, "A task of the group failed to launch")
                 return
         for task_info in tasks:
-            task = record.tasks[value(task_info["task_id"])]
-            if not task.terminal:
-                self.send_status(record, task, "TASK_RUNNING")
-                self.health.start(record, task)
+            self._launched(record, record.tasks[value(task_info["task_id"])])
 
     async def _kill_group(self, record: ContainerRecord, why: str) -> None:
         for task in record.live_tasks():
@@ -393,6 +405,9 @@ class Agent:
         for record in list(self.containers.values()):
             for task in list(record.tasks.values()):
                 if self.container_of(record, task) == container_id and not task.terminal:
+                    if not task.launched:
+                        task.exited = True  # reported once the launch has sent TASK_RUNNING
+                        return
                     await self._container_exited(record, task)
                     return
 
@@ -566,8 +581,8 @@ def termination(exit_info: dict[str, Any], task: TaskRecord,
         return ("TASK_FAILED", "REASON_EXECUTOR_TERMINATED",
                 "Abnormal executor termination: the container is gone", "SOURCE_AGENT")
     if task.killing:
-        return "TASK_KILLED", "", f"Command terminated with signal {status or 'Terminated'}", \
-            "SOURCE_EXECUTOR"
+        return ("TASK_KILLED", "", f"Command terminated with signal {signal_name(status or 'TERM')}",
+                "SOURCE_EXECUTOR")
     if code == "exited":
         rc = int(status or 0)
         if record.kind == "docker" and rc == 125:
@@ -579,7 +594,15 @@ def termination(exit_info: dict[str, Any], task: TaskRecord,
         return ("TASK_FAILED", "REASON_COMMAND_EXECUTOR_FAILED",
                 f"Command exited with status {rc}", "SOURCE_EXECUTOR")
     return ("TASK_FAILED", "REASON_COMMAND_EXECUTOR_FAILED",
-            f"Command terminated with signal {status}", "SOURCE_EXECUTOR")
+            f"Command terminated with signal {signal_name(status)}", "SOURCE_EXECUTOR")
+
+
+def signal_name(name: str) -> str:
+    """`TERM` -> `Terminated`, as strsignal(3) words it (what Mesos's messages show)."""
+    try:
+        return signal.strsignal(getattr(signal, "SIG" + name)) or name
+    except (AttributeError, ValueError):
+        return name
 
 
 def is_done(state: str) -> bool:

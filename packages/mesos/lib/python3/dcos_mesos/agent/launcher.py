@@ -92,6 +92,10 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
         f"StandardError=append:{spec.sandbox / 'stderr'}",
         f"TimeoutStopSec={max(1, int(spec.grace_seconds))}",
         "KillMode=control-group",
+        # Per-unit cgroups in every hierarchy, for /monitor/statistics.
+        "CPUAccounting=yes",
+        "MemoryAccounting=yes",
+        "BlockIOAccounting=yes",
         "SendSIGKILL=yes",
         "ExecStopPost=" + " ".join(
             shlex.quote(a) for a in [EXITED_HELPER, str(spec.exit_file), spec.container_id,
@@ -106,7 +110,7 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
     props += rlimit_properties(spec.rlimits)
     if spec.user and spec.user != "root":
         props.append(f"User={spec.user}")
-    argv = ["systemd-run", f"--unit={spec.unit}", "--service-type=exec", "--collect",
+    argv = ["systemd-run", f"--unit={spec.unit}", "--service-type=simple", "--collect",
             "--quiet", f"--description={spec.description or 'Mesos container ' + spec.container_id}"]
     argv += [f"--property={p}" for p in props]
     argv += [f"--setenv={k}={v}" for k, v in sorted(spec.env.items())]

@@ -28,6 +28,7 @@ class TaskRecord:
     unit: str = ""
     killing: bool = False
     exited: bool = False
+    launched: bool = False  # the launch finished (an exit seen before then waits for it)
     healthy: bool | None = None
 
     @property

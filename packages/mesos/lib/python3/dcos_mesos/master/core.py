@@ -205,23 +205,16 @@ class Master:
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
         self.allocator.add_agent(agent_id, total)
 
-        # The agent's own account of its frameworks, executors and tasks wins.
-        for fw_info in body.get("frameworks") or []:
-            framework_id = value(fw_info.get("id"))
-            if framework_id and framework_id not in self.frameworks:
-                self.frameworks[framework_id] = Framework(
-                    id=framework_id, info=fw_info, recovered=True
-                )
-                self.allocator.add_framework(
-                    framework_id, self.frameworks[framework_id].roles, active=False
-                )
+        # The agent's own account of its executors and tasks wins (frameworks the
+        # registry does not hold are gone: the agent is told to shut them down).
         for executor in body.get("executors") or []:
             framework_id = value(executor.get("framework_id"))
+            framework = self.frameworks.get(framework_id)
+            if framework is None:
+                continue
             key = (framework_id, value(executor.get("executor_id")))
             agent.executors[key] = executor
-            framework = self.frameworks.get(framework_id)
-            if framework is not None:
-                framework.executors[(agent_id, key[1])] = executor
+            framework.executors[(agent_id, key[1])] = executor
             self.allocator.allocate_used(
                 framework_id, agent_id, Resources.from_v1(executor.get("resources"))
             )
@@ -234,7 +227,10 @@ class Master:
         log.info("%s agent %s at %s (%s)", "re-registered" if reregister else "registered",
                  agent_id, ip, total)
         self.schedule_allocation()
+        known = set(self.frameworks)
         return {
+            "removed_frameworks": sorted(
+                {value(t.get("framework_id")) for t in body.get("tasks") or []} - known),
             "agent_id": wrap(agent_id),
             "master_id": self.id,
             "ping_interval_seconds": self.ping_timeout(),
@@ -506,6 +502,10 @@ class Master:
                           offerable.resources)
             framework.offers[offer.id] = offer
             framework.stream.send({"type": "OFFERS", "offers": {"offers": [offer.to_v1(agent)]}})
+            timeout = self.flags.seconds("offer_timeout", 0.0)
+            if timeout > 0:
+                asyncio.get_running_loop().call_later(
+                    timeout, self._expire_offer, framework.id, offer.id)
             self.count("master/outstanding_offers")
         expiry = self.allocator.next_expiry()
         if self._allocation_timer is not None:
@@ -516,6 +516,14 @@ class Master:
             self._allocation_timer = loop.call_later(
                 max(0.05, expiry - now + 0.01), self.schedule_allocation
             )
+
+    def _expire_offer(self, framework_id: str, offer_id: str) -> None:
+        """`offer_timeout`: an offer a framework sits on goes back to the allocator."""
+        framework = self.frameworks.get(framework_id)
+        offer = framework.offers.get(offer_id) if framework else None
+        if framework is not None and offer is not None:
+            self.rescind(framework, offer)
+            self.schedule_allocation()
 
     def rescind(self, framework: Framework, offer: Offer, notify: bool = True) -> None:
         framework.offers.pop(offer.id, None)
@@ -805,8 +813,8 @@ class Master:
         latest = body.get("latest_state") or status.get("state", "")
         framework = self.frameworks.get(framework_id)
         if framework is None:
-            known = any(f.id == framework_id for f in self.completed_frameworks)
-            return {"framework_removed": known}
+            # Unknown to the master and its registry: removed. The agent shuts it down.
+            return {"framework_removed": True}
         task = framework.tasks.get(value(status.get("task_id")))
         if task is not None:
             self.apply_status(framework, task, status, latest)
