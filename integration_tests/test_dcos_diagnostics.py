@@ -8,12 +8,12 @@ compared exactly, as DC/OS's tests do.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 import requests
+from polling import Poll, wait_for
 
 BASE = "/system/health/v1"
 PORT = 1050
@@ -42,16 +42,15 @@ def get(ip: str, path: str, fresh: bool = False) -> Any:
     return response.json()
 
 
-def retry(check: Callable[[], T], timeout: float = FRESH_CLUSTER_WAIT, wait: float = 2) -> T:
-    """The check's result once it passes; its last failure if it never does in time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except (AssertionError, requests.RequestException):
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(wait)
+def retry(check: Callable[[], T], timeout: float = FRESH_CLUSTER_WAIT) -> T:
+    """The check's result once it passes; its last failure is in the error if it never does."""
+    result: T = wait_for(
+        lambda: Poll(True, check()),
+        timeout,
+        getattr(check, "__name__", "check"),
+        transient=(AssertionError, requests.RequestException),
+    )
+    return result
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from minidcos.installer import config
+from minidcos.installer.payload import config
 
 GOOD: dict[str, Any] = {
     "bootstrap_url": "file:///opt/dcos_install_tmp",

@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "enable_ipv6": "false",
     "dcos_overlay_enable": "true",
     # DC/OS's own defaults (11.0.0.0/8 VIPs, 9.0.0.0/8 overlay) are public
-    # address space; ours stay in the benchmarking range (DESIGN.md section 6).
+    # address space; ours stay in the benchmarking range, which never leaves a machine.
     "dcos_l4lb_min_named_ip": "198.18.0.1",
     "dcos_l4lb_max_named_ip": "198.18.255.254",
     "dcos_overlay_network_subnet": "198.19.0.0/16",
@@ -285,7 +285,20 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
         for key in sorted(user)
         if key not in KNOWN_KEYS
     ]
+    if "resolvers" not in errors:
+        public = _public_addresses(config.get("resolvers"))
+        if public:
+            warnings.append(
+                f"resolvers: {', '.join(public)} is public: every name the cluster cannot "
+                "answer itself is sent off this machine (the default, the node's own "
+                "resolver, keeps DNS local)"
+            )
     return errors, warnings
+
+
+def _public_addresses(value: Any) -> list[str]:
+    hosts = [str(item).split(":")[0] for item in _as_list(value) or []]
+    return [h for h in hosts if _ipv4(h) and ipaddress.IPv4Address(h).is_global]
 
 
 def expand(user: dict[str, Any]) -> dict[str, str]:
