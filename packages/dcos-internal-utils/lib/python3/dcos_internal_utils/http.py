@@ -53,6 +53,8 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # Headers that may repeat, such as Set-Cookie, in the order they are sent.
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Response:
@@ -129,7 +131,7 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
-            for key, value in response.headers.items():
+            for key, value in [*response.headers.items(), *response.header_list]:
                 self.send_header(key, value)
             self.end_headers()
             if self.command != "HEAD":
