@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from minidcos._util import paths
 from minidcos.backends.docker.provider import (
     SUBNET_POOL,
@@ -19,6 +21,7 @@ from minidcos.backends.docker.provider import (
     missing_capabilities,
 )
 from minidcos.errors import MiniDCOSError
+from minidcos.installer.config import claims_only_warning
 
 GIB = 1024**3
 MIN_FREE_GIB = 10
@@ -167,6 +170,7 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
         )
     findings.append(storage)
     findings.append(_subnet_pool())
+    findings += _claims_only_logins(provider)
     findings.append(_inotify())
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
@@ -200,6 +204,29 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
             "the kernel needs CONFIG_BRIDGE_NETFILTER",
         )
     )
+    return findings
+
+
+def _claims_only_logins(provider: DockerProvider) -> list[Finding]:
+    """Clusters whose config takes some issuers' ID tokens unsigned: anyone logs in."""
+    findings = []
+    for cluster_id in provider.list_clusters():
+        for workspace in provider.workspaces(cluster_id):
+            try:
+                user = yaml.safe_load((workspace / "genconf" / "config.yaml").read_text())
+            except (OSError, yaml.YAMLError):
+                continue
+            issuers = (user or {}).get("oauth_claims_only_issuers") or []
+            if issuers:
+                findings.append(
+                    Finding(
+                        "warn",
+                        f"cluster {cluster_id}",
+                        claims_only_warning([str(i) for i in issuers]),
+                        "fine for a throwaway test cluster; otherwise re-create it without "
+                        "oauth_claims_only_issuers",
+                    )
+                )
     return findings
 
 
