@@ -108,6 +108,20 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
 
 
+def iam_answers(node: Node) -> Check:
+    """dcos-oauth answers on the master (it listens on 127.0.0.1:8101 only)."""
+
+    def probe() -> tuple[bool, str]:
+        proc = node.run(
+            ["curl", "-sS", "--max-time", "3", "http://127.0.0.1:8101/acs/api/v1/groups"],
+            check=False,
+        )
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"array"' in answer, answer or "no answer"
+
+    return Check("IAM answers (dcos-oauth)", node, probe)
+
+
 def units_healthy(node: Node) -> Check:
     def probe() -> tuple[bool, str]:
         health = http_json(f"http://{node.ip_address}:1050/system/health/v1")
@@ -127,6 +141,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    checks += [iam_answers(m) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from minidcos import iam
 from minidcos.backends.base import Mount
 from minidcos.cli import _options as opt
 from minidcos.cli.docker.inspect import cluster_json
@@ -110,6 +111,8 @@ def create(
         status=status,
     )
     _print_result(cluster, as_json)
+    if str(extra.get("oauth_enabled", True)).lower() != "false":
+        status.line(iam.login_hint(cluster.cluster_id, cluster.masters[0].ip_address))
 
 
 @click.command()

@@ -8,6 +8,10 @@ the cluster's first user exists.
 import argparse
 import sys
 
+# People run these tools from any root shell on a master, not only with DC/OS's
+# environment sourced: find DC/OS's Python modules either way.
+sys.path.append("/opt/mesosphere/lib/python3")
+
 from dcos_oauth.useradd import add_user
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

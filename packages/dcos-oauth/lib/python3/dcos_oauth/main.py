@@ -53,7 +53,7 @@ def reload_adminrouter() -> None:
         text=True,
         check=False,
     )
-    if proc.returncode != 0:
+    if proc.returncode != 0 and "not found" not in proc.stderr:
         log.warning("could not reload %s: %s", ADMINROUTER_UNIT, proc.stderr.strip())
 
 

@@ -1,0 +1,46 @@
+"""Logging in to a cluster's IAM (dcos-oauth), for the harness and for people.
+
+With `oauth_enabled: true` (DC/OS's default) Admin Router wants a token on
+every protected location. The harness logs in as DC/OS's CI user (the user
+dcos-test-utils logs in as) through the master's own dcos-oauth, with an ID
+token from the cluster's local issuer, and passes the token to test suites as
+DCOS_ACS_TOKEN.
+"""
+
+from __future__ import annotations
+
+import re
+
+from minidcos.node import Node
+
+# The user DC/OS's test tooling (dcos-test-utils) logs in as.
+TEST_USER = "albert@bekstil.net"
+DCOS_OAUTH = "/opt/mesosphere/bin/dcos-oauth"
+JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+def test_user_token(master: Node) -> str | None:
+    """A cluster token for TEST_USER (added if missing); None where the IAM cannot mint one.
+
+    A cluster installed from DC/OS's own installer has no local issuer: then
+    there is no token, and dcos-test-utils logs in by itself.
+    """
+    proc = master.run([DCOS_OAUTH, "login", "--add-user", TEST_USER], check=False)
+    token = proc.stdout.decode().strip()
+    return token if proc.returncode == 0 and JWT.match(token) else None
+
+
+def login_hint(cluster_id: str, master_ip: str) -> str:
+    """How a person logs in to a fresh cluster, for `minidcos docker create` to print."""
+    run = f"minidcos docker run -c {cluster_id} -- /opt/mesosphere/bin"
+    return "\n".join(
+        [
+            f"Log in to DC/OS at http://{master_ip}/ (auth is on: oauth_enabled). An ID token:",
+            f"  {run}/dcos-oauth id-token you@example.com",
+            "  then paste it where `dcos auth login` asks for it, or POST it:",
+            f"  curl -X POST http://{master_ip}/acs/api/v1/auth/login "
+            "-H 'Content-Type: application/json' -d '{\"token\": \"<ID token>\"}'",
+            "  The first login becomes the first user; add others with",
+            f"  {run}/dcos_add_user.py someone@example.com",
+        ]
+    )
