@@ -10,8 +10,12 @@ ZooKeeper and put them back afterwards, so the harness's test user
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +217,150 @@ def test_the_token_secret_is_agreed_in_zookeeper_and_root_only(zk: KazooClient) 
     assert SECRET_FILE.read_bytes().strip() == secret
     assert SECRET_FILE.stat().st_mode & 0o777 == 0o600
     assert SECRET_FILE.stat().st_uid == 0
+
+
+# -- Admin Router's check (the dcos-oauth package's auth.lua) -------------------
+
+AUTH_LUA_DIR = "/opt/mesosphere/active/dcos-oauth/adminrouter"
+NGINX_CONF = """
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+env ADMINROUTER_ACTIVATE_AUTH_MODULE;
+error_log {dir}/error.log notice;
+pid {dir}/nginx.pid;
+user nobody nogroup;
+events {{}}
+http {{
+    access_log off;
+    lua_package_path '{lua}/?.lua;;';
+    init_by_lua_block {{ auth = require "auth"; auth.init() }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /protected {{
+            access_by_lua_block {{ auth.protect() }}
+            content_by_lua_block {{
+                ngx.say(ngx.var.http_authorization or "", "|", ngx.var.http_cookie or "")
+            }}
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def lua_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Start a throwaway nginx with the auth module: `start(auth_on)` returns its URL."""
+    started: list[Path] = []
+
+    def start(auth_on: bool) -> str:
+        workdir = tmp_path_factory.mktemp("nginx")
+        port = free_port()
+        conf = workdir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=workdir, lua=AUTH_LUA_DIR, port=port))
+        env = {
+            "ADMINROUTER_ACTIVATE_AUTH_MODULE": "true" if auth_on else "false",
+            "PATH": "/usr/sbin:/usr/bin",
+        }
+        subprocess.run(["nginx", "-p", str(workdir), "-c", str(conf)], check=True, env=env)
+        started.append(workdir)
+        url = f"http://127.0.0.1:{port}/protected"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                return url
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    yield start
+    for workdir in started:
+        pid = (workdir / "nginx.pid").read_text().strip()
+        subprocess.run(["kill", "-QUIT", pid], check=False)
+
+
+def hs256(claims: dict[str, Any], key: bytes, alg: str = "HS256") -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    signing_input = (
+        b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+        + "."
+        + b64(json.dumps(claims).encode())
+    )
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64(signature)
+
+
+@pytest.fixture(scope="module")
+def user_token() -> str:
+    """A cluster token of an existing user, from the real login."""
+    uid = email()
+    assert add_user(uid).returncode == 0
+    response = login(id_token(uid))
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+def test_the_check_refuses_a_request_without_token_as_dcos_does(lua_nginx: Any) -> None:
+    response = requests.get(lua_nginx(True), timeout=5)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "oauthjwt"
+    # DC/OS's own test of the 401 page: the UI's error page, with its JavaScript.
+    assert "<html>" in response.text and "</html>" in response.text
+    assert "window.location" in response.text
+
+
+def test_the_check_takes_the_header_or_the_cookie(lua_nginx: Any, user_token: str) -> None:
+    url = lua_nginx(True)
+    by_header = requests.get(url, headers={"Authorization": f"token={user_token}"}, timeout=5)
+    assert (by_header.status_code, by_header.text.strip()) == (200, f"token={user_token}|")
+    by_cookie = requests.get(
+        url,
+        headers={"Cookie": f"a=1; dcos-acs-auth-cookie={user_token}; dcos-acs-info-cookie=x"},
+        timeout=5,
+    )
+    # The upstream sees the token as a header, and none of DC/OS's cookies.
+    assert (by_cookie.status_code, by_cookie.text.strip()) == (200, f"token={user_token}|a=1")
+
+
+def test_the_check_refuses_forged_expired_and_unknown_tokens(
+    lua_nginx: Any, user_token: str
+) -> None:
+    url = lua_nginx(True)
+    secret = SECRET_FILE.read_bytes().strip()
+    uid = payload(user_token)["uid"]
+    header, body, signature = user_token.split(".")
+    refused = {
+        "forged signature": f"{header}.{body}.{signature[::-1]}",
+        "forged key": hs256({"uid": uid, "exp": time.time() + 60}, b"not the secret"),
+        "expired": hs256({"uid": uid, "exp": int(time.time()) - 5}, secret),
+        "no uid": hs256({"exp": int(time.time()) + 60}, secret),
+        "unknown user": hs256({"uid": "ghost@example.com", "exp": time.time() + 60}, secret),
+        "other algorithm": hs256({"uid": uid, "exp": time.time() + 60}, secret, alg="HS512"),
+        "garbage": "token",
+    }
+    for what, token in refused.items():
+        response = requests.get(url, headers={"Authorization": f"token={token}"}, timeout=5)
+        assert response.status_code == 401, what
+        assert response.headers["WWW-Authenticate"] == "oauthjwt", what
+    valid = hs256({"uid": uid, "exp": int(time.time()) + 60}, secret)
+    assert requests.get(url, headers={"Authorization": f"token={valid}"}, timeout=5).ok
+
+
+def test_the_check_is_off_when_auth_is_off(lua_nginx: Any) -> None:
+    assert requests.get(lua_nginx(False), timeout=5).status_code == 200
+
+
+def test_adminrouter_env_follows_oauth_enabled(expanded_config: dict[str, Any]) -> None:
+    env = Path("/opt/mesosphere/etc/adminrouter.env").read_text()
+    assert f"ADMINROUTER_ACTIVATE_AUTH_MODULE={expanded_config['oauth_enabled']}" in env
