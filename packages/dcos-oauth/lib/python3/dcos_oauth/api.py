@@ -246,7 +246,7 @@ it reaches no login service outside itself. To get an ID token for a user, run o
 master:</p>
 <pre>/opt/mesosphere/bin/dcos-oauth id-token you@example.com</pre>
 <p>or, on the machine that runs the cluster,
-<code>minidcos docker run -- dcos-oauth id-token you@example.com</code>.
+<code>minidcos docker run -- /opt/mesosphere/bin/dcos-oauth id-token you@example.com</code>.
 The first user to log in becomes the cluster's first user; later users must be added
 first (<code>dcos_add_user.py you@example.com</code>, or
 <code>PUT /acs/api/v1/users/&lt;email&gt;</code>).</p>
