@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "check_time": "false",
     "enable_docker_gc": "true",
     "adminrouter_grpc_proxy_port": "12379",
+    # Mesos-DNS: where task A records come from, first source with an IP wins.
+    "mesos_dns_ip_sources": ["host", "netinfo"],
+    "mesos_dns_set_truncate_bit": "true",
 }
 
 # Keys DC/OS (or dcos-e2e) passes that this distribution accepts and ignores.
@@ -84,6 +87,7 @@ LIST_KEYS = (
     "public_agent_list",
     "resolvers",
     "oauth_claims_only_issuers",
+    "mesos_dns_ip_sources",
 )
 
 
@@ -269,6 +273,19 @@ def _url_list(value: Any) -> str | None:
     return problems[0] if problems else None
 
 
+MESOS_DNS_IP_SOURCES = ("host", "netinfo", "mesos", "docker")
+
+
+def _mesos_dns_ip_sources(value: Any) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a JSON formatted list. Got '{value}'."
+    unknown = [str(i) for i in items if str(i) not in MESOS_DNS_IP_SOURCES]
+    if unknown:
+        return f"Unknown IP sources: {', '.join(unknown)}. Use {', '.join(MESOS_DNS_IP_SOURCES)}."
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "cluster_name": _cluster_name,
     "master_discovery": _one_of("static", "master_http_loadbalancer"),
@@ -296,6 +313,8 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "oauth_client_id": _non_empty,
     "oauth_jwks": _jwks,
     "oauth_claims_only_issuers": _url_list,
+    "mesos_dns_ip_sources": _mesos_dns_ip_sources,
+    "mesos_dns_set_truncate_bit": _true_false,
 }
 
 KNOWN_KEYS = set(VALIDATORS) | ACCEPTED_UNUSED
