@@ -1,21 +1,16 @@
 -- Admin Router's authentication, as DC/OS 1.10 Open has it (dcos-oauth's tokens).
 --
--- Wiring (Admin Router on masters; DC/OS 1.10 Open checks nothing on agents):
---   http { lua_package_path '/opt/mesosphere/active/dcos-oauth/adminrouter/?.lua;;';
---          init_by_lua_block { auth = require "auth"; auth.init() } }
---   and in every protected location, one line:
---          access_by_lua_block { auth.protect() }
---   (or `auth.protect()` first thing in the location's own rewrite/access block).
---
--- A protected location calls `auth.protect()` from its access_by_lua_block
--- (or rewrite_by_lua_block). The request must carry a cluster token, in
+-- A protected location includes includes/protected.conf, which calls
+-- `auth.protect()`: the request must carry a cluster token, in
 -- `Authorization: token=<jwt>` or in the dcos-acs-auth-cookie cookie: an
 -- HS256 JWT signed with the cluster's secret, with a `uid` claim, not
 -- expired, whose user exists. Otherwise the answer is 401 with
--- `WWW-Authenticate: oauthjwt` and DC/OS's 401 page.
+-- `WWW-Authenticate: oauthjwt` and DC/OS's 401 page. On agents, and with
+-- ADMINROUTER_ACTIVATE_AUTH_MODULE=false (oauth_enabled: false), nothing is
+-- checked, as in DC/OS 1.10 Open.
 --
--- The secret is read once, by nginx's master process (root) when it starts
--- or reloads, from the root-only file dcos-oauth writes; dcos-oauth reloads
+-- The secret is read once, by nginx's master process when it starts or
+-- reloads, from the root-only file dcos-oauth writes; dcos-oauth reloads
 -- Admin Router when that file changes. Checking a token needs no call to
 -- dcos-oauth: the HMAC is computed here (OpenSSL's HMAC through LuaJIT's
 -- FFI). Whether the user still exists is asked of dcos-oauth once per user
@@ -24,12 +19,14 @@
 local ffi = require "ffi"
 local cjson = require "cjson.safe"
 local b64 = require "ngx.base64"
+local util = require "util"
 
 local _M = {}
 
 local SECRET_FILE_DEFAULT = "/var/lib/dcos/dcos-oauth/auth-token-secret"
 local ENV_FILE = "/opt/mesosphere/etc/adminrouter.env"
--- The error pages beside this file.
+local MASTER_ROLE_FILE = "/etc/mesosphere/roles/master"
+-- conf/errorpages, beside this file's conf/lib.
 local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local IAM_HOST, IAM_PORT = "127.0.0.1", 8101
 local CHECK_USER_EVERY_S = 5
@@ -124,12 +121,17 @@ end
 
 -- Called from init_by_lua (nginx's master process, root).
 function _M.init()
-    enabled = setting("ADMINROUTER_ACTIVATE_AUTH_MODULE") ~= "false"
-    local pages = os.getenv("AUTH_ERROR_PAGE_DIR_PATH") or (HERE .. "errorpages")
+    local pages = os.getenv("AUTH_ERROR_PAGE_DIR_PATH") or (HERE .. "../errorpages")
     local page = read_file(pages .. "/401.html")
     if page ~= nil then
         body_401 = page
     end
+    if read_file(MASTER_ROLE_FILE) == nil then
+        enabled = false
+        ngx.log(ngx.NOTICE, "not a master: Admin Router Agent checks no tokens (DC/OS 1.10 Open)")
+        return
+    end
+    enabled = setting("ADMINROUTER_ACTIVATE_AUTH_MODULE") ~= "false"
     if not enabled then
         ngx.log(ngx.NOTICE, "ADMINROUTER_ACTIVATE_AUTH_MODULE is false: authentication is off")
         return
@@ -157,22 +159,6 @@ local function unauthorized(reason)
     ngx.header["WWW-Authenticate"] = "oauthjwt"
     ngx.print(body_401)
     return ngx.exit(ngx.HTTP_UNAUTHORIZED)
-end
-
--- Remove DC/OS's cookies from the request: upstreams get the Authorization header only.
-function _M.clear_dcos_cookies()
-    local cookie = ngx.var.http_cookie
-    if cookie == nil or not cookie:find("dcos-acs-", 1, true) then
-        return
-    end
-    local kept = {}
-    for pair in cookie:gmatch("[^;]+") do
-        local name = pair:match("^%s*([^=]+)")
-        if name ~= "dcos-acs-auth-cookie" and name ~= "dcos-acs-info-cookie" then
-            kept[#kept + 1] = pair:match("^%s*(.-)%s*$")
-        end
-    end
-    ngx.req.set_header("Cookie", #kept > 0 and table.concat(kept, "; ") or nil)
 end
 
 local function token_of_request()
@@ -222,13 +208,13 @@ end
 -- The check of a protected location: returns if the request may pass, else answers 401.
 function _M.protect()
     if not enabled then
-        return _M.clear_dcos_cookies()
+        return util.clear_dcos_cookies()
     end
     if secret == nil then
         return unauthorized("no cluster token secret yet")
     end
     local token = token_of_request()
-    _M.clear_dcos_cookies()
+    util.clear_dcos_cookies()
     if token == nil then
         return unauthorized("no token in the request")
     end
