@@ -105,7 +105,33 @@ function _M.verify(token, key, now)
     if type(claims.uid) ~= "string" or claims.uid == "" then
         return nil, "no uid claim"
     end
-    return claims.uid
+    return claims.uid, nil, claims.exp
+end
+
+-- Tokens this worker has verified: a client sends the same one again and
+-- again, and a table lookup is cheaper than an HMAC and two JSON decodes.
+-- Cleared when full; a new secret means a reload, hence new workers.
+local VERIFIED_MAX = 4096
+local verified, verified_count = {}, 0
+
+local function uid_of(token, now)
+    local known = verified[token]
+    if known ~= nil then
+        if known.exp ~= nil and known.exp <= now then
+            verified[token] = nil
+            return nil, "expired"
+        end
+        return known.uid
+    end
+    local uid, why, exp = _M.verify(token, secret, now)
+    if uid ~= nil then
+        if verified_count >= VERIFIED_MAX then
+            verified, verified_count = {}, 0
+        end
+        verified[token] = {uid = uid, exp = exp}
+        verified_count = verified_count + 1
+    end
+    return uid, why
 end
 
 -- A setting from nginx's environment (`env NAME;`), else from adminrouter.env.
@@ -218,7 +244,7 @@ function _M.protect()
     if token == nil then
         return unauthorized("no token in the request")
     end
-    local uid, why = _M.verify(token, secret, ngx.now())
+    local uid, why = uid_of(token, ngx.now())
     if uid == nil then
         return unauthorized("invalid token: " .. why)
     end

@@ -112,6 +112,9 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "miniDCOS"
+        # Headers and body are separate writes: with Nagle's algorithm on, a
+        # keep-alive client's delayed ACK holds the body back 40 ms.
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             url = urlsplit(self.path)
