@@ -112,9 +112,13 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "miniDCOS"
-        # Headers and body are separate writes: with Nagle's algorithm on, a
-        # keep-alive client's delayed ACK holds the body back 40 ms.
-        disable_nagle_algorithm = True
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body are separate writes: with Nagle's algorithm on,
+            # a keep-alive client's delayed ACK holds the body back 40 ms.
+            # (TCP only: Unix sockets have no such option.)
+            if self.connection.family in (socket.AF_INET, socket.AF_INET6):
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _handle(self) -> None:
             url = urlsplit(self.path)
