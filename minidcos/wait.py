@@ -36,8 +36,12 @@ class Check:
     probe: Callable[[], tuple[bool, str]]
 
 
-def http_json(url: str, timeout: float = 3.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 3.0, token: str | None = None) -> Any:
+    """GET `url` as JSON; with `token`, as a logged-in client (Admin Router's protected
+    locations want one: `iam.test_user_token(master)`)."""
+    headers = {"Authorization": f"token={token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
