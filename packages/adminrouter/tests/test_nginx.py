@@ -28,7 +28,9 @@ def node_image() -> str | None:
         return None
     out = subprocess.run(
         ["docker", "images", "minidcos/node", "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.split()
     return out[0] if out else None
 
@@ -38,8 +40,12 @@ class Node:
         self.name = name
 
     def sh(self, script: str, check: bool = True) -> str:
-        proc = subprocess.run(["docker", "exec", self.name, "bash", "-c", script],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            ["docker", "exec", self.name, "bash", "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check and proc.returncode:
             raise AssertionError(f"{script}: {proc.stdout}{proc.stderr}")
         return proc.stdout
@@ -51,8 +57,9 @@ class Node:
         head, _, body = out.replace("\r\n", "\n").partition("\n\n")
         lines = head.splitlines()
         status = int(lines[0].split()[1])
-        headers = {k.strip().lower(): v.strip() for k, _, v in
-                   (line.partition(":") for line in lines[1:])}
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+        }
         return status, headers, body
 
     def json(self, path: str, *options: str, port: int = 80) -> Any:
@@ -68,16 +75,30 @@ def node() -> Iterator[Node]:
         pytest.skip("needs the Docker engine and a minidcos/node image")
     name = f"minidcos-artest-{uuid.uuid4().hex[:8]}"
     subprocess.run(
-        ["docker", "run", "-d", "--rm", "--name", name, "--entrypoint", "sleep",
-         "-v", f"{PACKAGE}:/opt/mesosphere/active/adminrouter:ro",
-         "-v", f"{PACKAGE / 'tests'}:/tests:ro", image, "600"],
-        check=True, capture_output=True,
+        [
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            name,
+            "--entrypoint",
+            "sleep",
+            "-v",
+            f"{PACKAGE}:/opt/mesosphere/active/adminrouter:ro",
+            "-v",
+            f"{PACKAGE / 'tests'}:/tests:ro",
+            image,
+            "600",
+        ],
+        check=True,
+        capture_output=True,
     )
     node = Node(name)
     try:
         node.sh(
             "mkdir -p /opt/mesosphere/active/dcos-metadata/etc /opt/mesosphere/etc /run/dcos "
-            "&& echo '{\"version\": \"1.10-test\"}' "
+            '&& echo \'{"version": "1.10-test"}\' '
             "> /opt/mesosphere/active/dcos-metadata/etc/dcos-version.json "
             "&& echo '{\"uiConfiguration\": {}}' > /opt/mesosphere/etc/ui-config.json "
             "&& echo '{\"mesos\": {}}' > /opt/mesosphere/active.buildinfo.full.json "
@@ -102,16 +123,19 @@ def node() -> Iterator[Node]:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
-@pytest.mark.parametrize(("path", "code", "location"), [
-    ("/exhibitor", 301, "/exhibitor/"),
-    ("/exhibitor/", 302, "/exhibitor/exhibitor/v1/ui/index.html"),
-    ("/marathon", 307, "/marathon/"),
-    ("/mesos", 301, "/mesos/"),
-    ("/mesos/master/redirect", 307, "//127.0.0.1:5050"),
-    ("/mesos_dns", 301, "/mesos_dns/"),
-    ("/service/marathon", 301, "/service/marathon/"),
-    ("/service/test-service", 301, "/service/test-service/"),
-])
+@pytest.mark.parametrize(
+    ("path", "code", "location"),
+    [
+        ("/exhibitor", 301, "/exhibitor/"),
+        ("/exhibitor/", 302, "/exhibitor/exhibitor/v1/ui/index.html"),
+        ("/marathon", 307, "/marathon/"),
+        ("/mesos", 301, "/mesos/"),
+        ("/mesos/master/redirect", 307, "//127.0.0.1:5050"),
+        ("/mesos_dns", 301, "/mesos_dns/"),
+        ("/service/marathon", 301, "/service/marathon/"),
+        ("/service/test-service", 301, "/service/test-service/"),
+    ],
+)
 def test_redirects_never_echo_the_host(node: Node, path: str, code: int, location: str) -> None:
     status, headers, _ = node.curl(path, "-H 'Host: bad.host'")
     assert (status, headers["location"]) == (code, location)
@@ -131,8 +155,12 @@ def test_mesos_goes_to_the_leader(node: Node) -> None:
 def test_agent_by_id_both_spellings(node: Node) -> None:
     for prefix in ("agent", "slave"):
         answer = node.json(f"/{prefix}/{AGENT_ID}/files/read?path=/x/stdout&offset=0")
-        assert answer == {"port": 5051, "path": "/files/read",
-                          "query": "path=/x/stdout&offset=0", "cookie": ""}
+        assert answer == {
+            "port": 5051,
+            "path": "/files/read",
+            "query": "path=/x/stdout&offset=0",
+            "cookie": "",
+        }
 
 
 def test_unknown_agent_is_404(node: Node) -> None:

@@ -9,7 +9,6 @@ request as JSON so the tests can see what reached the upstream.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from aiohttp import web
 
@@ -30,27 +29,42 @@ STATE_SUMMARY = {
 def app_definition(app_id: str, name: str, port_index: str, port: int) -> dict[str, object]:
     return {
         "id": app_id,
-        "labels": {"DCOS_SERVICE_NAME": name, "DCOS_SERVICE_SCHEME": "http",
-                   "DCOS_SERVICE_PORT_INDEX": port_index},
+        "labels": {
+            "DCOS_SERVICE_NAME": name,
+            "DCOS_SERVICE_SCHEME": "http",
+            "DCOS_SERVICE_PORT_INDEX": port_index,
+        },
         "networks": [{"mode": "container/bridge"}],
-        "tasks": [{"id": f"{app_id}.1", "state": "TASK_RUNNING", "host": LOCAL,
-                   "ports": [port], "ipAddresses": [{"ipAddress": "203.0.113.9"}]}],
+        "tasks": [
+            {
+                "id": f"{app_id}.1",
+                "state": "TASK_RUNNING",
+                "host": LOCAL,
+                "ports": [port],
+                "ipAddresses": [{"ipAddress": "203.0.113.9"}],
+            }
+        ],
     }
 
 
-APPS = {"apps": [
-    app_definition("/group/bad", "group/bad", "1", 9101),  # no port at index 1
-    app_definition("/group/good", "group/good", "0", 9100),
-    {"id": "/broken", "labels": {"DCOS_SERVICE_NAME": "broken"}, "tasks": "not a list"},
-]}
+APPS = {
+    "apps": [
+        app_definition("/group/bad", "group/bad", "1", 9101),  # no port at index 1
+        app_definition("/group/good", "group/good", "0", 9100),
+        {"id": "/broken", "labels": {"DCOS_SERVICE_NAME": "broken"}, "tasks": "not a list"},
+    ]
+}
 
 
 async def echo(request: web.Request) -> web.Response:
-    return web.json_response({
-        "port": request.transport.get_extra_info("sockname")[1] if request.transport else 0,
-        "path": request.path, "query": request.query_string,
-        "cookie": request.headers.get("Cookie", ""),
-    })
+    return web.json_response(
+        {
+            "port": request.transport.get_extra_info("sockname")[1] if request.transport else 0,
+            "path": request.path,
+            "query": request.query_string,
+            "cookie": request.headers.get("Cookie", ""),
+        }
+    )
 
 
 def echo_app(routes: dict[str, object] | None = None) -> web.Application:
@@ -62,8 +76,9 @@ def echo_app(routes: dict[str, object] | None = None) -> web.Application:
 
 
 async def mesos_ui(_: web.Request) -> web.Response:
-    return web.Response(text="<html><head><title>Mesos</title></head></html>",
-                        content_type="text/html")
+    return web.Response(
+        text="<html><head><title>Mesos</title></head></html>", content_type="text/html"
+    )
 
 
 async def master_redirect(_: web.Request) -> web.Response:
@@ -72,13 +87,15 @@ async def master_redirect(_: web.Request) -> web.Response:
 
 async def exhibitor_root(request: web.Request) -> web.Response:
     # Exhibitor sends its UI's absolute URL, built from the Host header.
-    return web.Response(status=302, headers={
-        "Location": f"http://{request.host}/exhibitor/v1/ui/index.html"})
+    return web.Response(
+        status=302, headers={"Location": f"http://{request.host}/exhibitor/v1/ui/index.html"}
+    )
 
 
 def constant(value: object):  # type: ignore[no-untyped-def]
     async def handler(_: web.Request) -> web.Response:
         return web.json_response(value)
+
     return handler
 
 
@@ -94,17 +111,40 @@ async def iam_user(request: web.Request) -> web.Response:
 
 async def main() -> None:
     servers = {
-        5050: echo_app({"/master/state-summary": constant(STATE_SUMMARY), "/": mesos_ui,
-                        "/master/redirect": master_redirect}),
+        5050: echo_app(
+            {
+                "/master/state-summary": constant(STATE_SUMMARY),
+                "/": mesos_ui,
+                "/master/redirect": master_redirect,
+            }
+        ),
         5051: echo_app(),
         8080: echo_app({"/v2/apps": constant(APPS)}),
-        8123: echo_app({"/v1/services/_no-ui._tcp.marathon.mesos": constant(
-            [{"service": "_no-ui._tcp.marathon.mesos", "host": "no-ui.marathon.slave.mesos.",
-              "ip": LOCAL, "port": "9200"}])}),
+        8123: echo_app(
+            {
+                "/v1/services/_no-ui._tcp.marathon.mesos": constant(
+                    [
+                        {
+                            "service": "_no-ui._tcp.marathon.mesos",
+                            "host": "no-ui.marathon.slave.mesos.",
+                            "ip": LOCAL,
+                            "port": "9200",
+                        }
+                    ]
+                )
+            }
+        ),
         8181: echo_app({"/": exhibitor_root}),
-        8101: echo_app({"/acs/api/v1/users/{uid}": iam_user,
-                        "/dcos-metadata/ui-config.json": constant({"uiConfiguration": {}})}),
-        9100: echo_app(), 9101: echo_app(), 9200: echo_app(), 9300: echo_app(),
+        8101: echo_app(
+            {
+                "/acs/api/v1/users/{uid}": iam_user,
+                "/dcos-metadata/ui-config.json": constant({"uiConfiguration": {}}),
+            }
+        ),
+        9100: echo_app(),
+        9101: echo_app(),
+        9200: echo_app(),
+        9300: echo_app(),
     }
     for port, app in servers.items():
         runner = web.AppRunner(app)

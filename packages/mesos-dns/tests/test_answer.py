@@ -32,8 +32,9 @@ def values(reply: DNSRecord, qtype: int) -> list[str]:
     return sorted(str(rr.rdata) for rr in reply.rr if rr.rtype == qtype)
 
 
-def start_dns(loop_thread: LoopThread, answerer: Answerer,
-              forwarder: server.Forwarder | None = None) -> DNS:
+def start_dns(
+    loop_thread: LoopThread, answerer: Answerer, forwarder: server.Forwarder | None = None
+) -> DNS:
     port = free_port()
     resolver = server.Resolver(answerer, forwarder or server.Forwarder([]))
     loop_thread.run(server.start(resolver, "127.0.0.1", port))
@@ -43,8 +44,9 @@ def start_dns(loop_thread: LoopThread, answerer: Answerer,
 @pytest.fixture
 def dns(loop_thread: LoopThread, state: dict[str, Any]) -> DNS:
     answerer = Answerer(ZoneConfig())
-    answerer.update(generate(state, GeneratorConfig(), MASTERS, ["192.0.2.11"], lambda h: []),
-                    serial=1700000000)
+    answerer.update(
+        generate(state, GeneratorConfig(), MASTERS, ["192.0.2.11"], lambda h: []), serial=1700000000
+    )
     return start_dns(loop_thread, answerer)
 
 
@@ -55,7 +57,10 @@ def test_a_records(dns: DNS, tcp: bool) -> None:
     assert values(reply, QTYPE.A) == ["192.0.2.11"]
     assert reply.rr[0].ttl == 60
     assert values(dns.ask("master.mesos", tcp=tcp), QTYPE.A) == [
-        "192.0.2.11", "192.0.2.12", "192.0.2.13"]
+        "192.0.2.11",
+        "192.0.2.12",
+        "192.0.2.13",
+    ]
     assert values(dns.ask("agent.mesos", tcp=tcp), QTYPE.A) == ["192.0.2.21", "192.0.2.22"]
     assert values(dns.ask("web.marathon.mesos", tcp=tcp), QTYPE.A) == ["192.0.2.21"]
 
@@ -71,7 +76,9 @@ def test_srv_with_additional_a_records(dns: DNS) -> None:
     canonical = f"app-group-{hash_string('app_group.5a2e9b3f-1111-11ee-8c90-0242ac120002')}-s0"
     target = f"{canonical}.marathon.slave.mesos."
     assert sorted((str(rr.rdata.target), rr.rdata.port) for rr in reply.rr) == [
-        (target, 31005), (target, 31006)]
+        (target, 31005),
+        (target, 31006),
+    ]
     assert [(str(rr.rname), str(rr.rdata)) for rr in reply.ar] == [(target, "192.0.2.21")]
     # Wildcards are dropped, as Mesos-DNS does.
     assert len(dns.ask("_app-group.*._tcp.marathon.mesos", "SRV").rr) == 2
@@ -87,12 +94,15 @@ def test_unknown_name_is_nxdomain_with_soa(dns: DNS) -> None:
     assert soa.rdata.times[0] == 1700000000
 
 
-@pytest.mark.parametrize(("name", "qtype"), [
-    ("leader.mesos", "SRV"),  # a known name without that type
-    ("_leader._tcp.mesos", "A"),
-    ("nothing-here.mesos", "AAAA"),  # Mesos-DNS answers AAAA with NODATA
-    ("nothing-here.mesos", "SRV"),
-])
+@pytest.mark.parametrize(
+    ("name", "qtype"),
+    [
+        ("leader.mesos", "SRV"),  # a known name without that type
+        ("_leader._tcp.mesos", "A"),
+        ("nothing-here.mesos", "AAAA"),  # Mesos-DNS answers AAAA with NODATA
+        ("nothing-here.mesos", "SRV"),
+    ],
+)
 def test_nodata(dns: DNS, name: str, qtype: str) -> None:
     reply = dns.ask(name, qtype)
     assert reply.header.rcode == RCODE.NOERROR and not reply.rr
@@ -116,17 +126,27 @@ def test_other_names_without_resolvers_are_refused(dns: DNS) -> None:
 def test_other_names_are_forwarded(loop_thread: LoopThread, dns: DNS) -> None:
     # An upstream that is itself a Mesos-DNS for the zone "test".
     upstream_answerer = Answerer(ZoneConfig(domain="test"))
-    upstream_answerer.update(generate({"leader": "master@192.0.2.50:5050"},
-                                      GeneratorConfig(domain="test"), [], [], lambda h: []), 1)
+    upstream_answerer.update(
+        generate(
+            {"leader": "master@192.0.2.50:5050"},
+            GeneratorConfig(domain="test"),
+            [],
+            [],
+            lambda h: [],
+        ),
+        1,
+    )
     upstream = start_dns(loop_thread, upstream_answerer)
-    front = start_dns(loop_thread, dns.answerer,
-                      server.Forwarder([("127.0.0.1", upstream.port)], timeout_s=2))
+    front = start_dns(
+        loop_thread, dns.answerer, server.Forwarder([("127.0.0.1", upstream.port)], timeout_s=2)
+    )
     for tcp in (False, True):
         assert values(front.ask("leader.test", tcp=tcp), QTYPE.A) == ["192.0.2.50"]
 
 
-def test_big_answers_are_truncated_over_udp_only(loop_thread: LoopThread,
-                                                 state: dict[str, Any]) -> None:
+def test_big_answers_are_truncated_over_udp_only(
+    loop_thread: LoopThread, state: dict[str, Any]
+) -> None:
     slaves = [{"id": f"S{i}", "pid": f"slave(1)@192.0.2.{100 + i}:5051"} for i in range(60)]
     state = {"leader": state["leader"], "slaves": slaves}
     answerer = Answerer(ZoneConfig())

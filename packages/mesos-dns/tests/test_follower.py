@@ -19,9 +19,7 @@ from dcos_mesos_dns import config as mesos_dns_config
 from dcos_mesos_dns.answer import Answerer
 from dcos_mesos_dns.follower import Follower
 
-CONFIG = mesos_dns_config.from_expanded(
-    {"master_list": '["127.0.0.1"]', "resolvers": "[]"}
-)
+CONFIG = mesos_dns_config.from_expanded({"master_list": '["127.0.0.1"]', "resolvers": "[]"})
 
 
 class RecordedMaster:
@@ -76,8 +74,9 @@ async def _follow(state: dict[str, Any], streams: bool) -> tuple[float, int]:
     async with aiohttp.ClientSession() as session:
         task = asyncio.ensure_future(follower.follow(session))
         follower.masters_changed([MasterInfo("id", "127.0.0.1", port, "", "1.4.0")])
-        await _until(lambda: answerer.records is not None
-                     and "leader.mesos." in answerer.records.a, 5)
+        await _until(
+            lambda: answerer.records is not None and "leader.mesos." in answerer.records.a, 5
+        )
         if streams:
             await _until(lambda: bool(master.subscribers) and follower.stream_up, 5)
         requests_before = master.state_requests
@@ -110,3 +109,20 @@ def test_change_reaches_records_without_a_stream(state: dict[str, Any]) -> None:
     took, requests = asyncio.run(_follow(state, streams=False))
     print(f"polled change in records after {took * 1000:.0f} ms")
     assert requests >= 1
+
+
+def test_a_master_that_does_not_answer_keeps_the_old_records(state: dict[str, Any]) -> None:
+    async def scenario() -> None:
+        answerer = Answerer(CONFIG.zone())
+        follower = Follower(CONFIG, answerer, host_ips=lambda: [])
+        async with aiohttp.ClientSession() as session:
+            task = asyncio.ensure_future(follower.follow(session))
+            # Nothing listens on port 9 of 127.0.0.1: every fetch fails.
+            follower.masters_changed([MasterInfo("id", "127.0.0.1", 9, "", "1.4.0")])
+            await _until(lambda: "state" in follower._last_errors
+                         and bool(follower._last_errors["state"]), 5)
+            assert answerer.records is None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(scenario())

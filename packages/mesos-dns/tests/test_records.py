@@ -21,16 +21,19 @@ def make(state: dict[str, Any], **config: Any) -> Records:
     return generate(state, GeneratorConfig(**config), MASTERS, ["192.0.2.11"], no_lookup)
 
 
-@pytest.mark.parametrize(("name", "rfc1123", "rfc952"), [
-    ("web", "web", "web"),
-    ("Big_Dog!", "big-dog", "big-dog"),
-    ("app.group", "app-group", "app-group"),
-    ("--lead-and-trail--", "lead-and-trail", "lead-and-trail"),
-    ("9lives", "9lives", "lives"),
-    ("a" * 70, "a" * 63, "a" * 24),
-    ("ab" + "-" * 30 + "cd", "ab" + "-" * 30 + "cd", "abcd"),  # refilled after the cut
-    ("ünïcode", "ncode", "ncode"),
-])
+@pytest.mark.parametrize(
+    ("name", "rfc1123", "rfc952"),
+    [
+        ("web", "web", "web"),
+        ("Big_Dog!", "big-dog", "big-dog"),
+        ("app.group", "app-group", "app-group"),
+        ("--lead-and-trail--", "lead-and-trail", "lead-and-trail"),
+        ("9lives", "9lives", "lives"),
+        ("a" * 70, "a" * 63, "a" * 24),
+        ("ab" + "-" * 30 + "cd", "ab" + "-" * 30 + "cd", "abcd"),  # refilled after the cut
+        ("ünïcode", "ncode", "ncode"),
+    ],
+)
 def test_labels(name: str, rfc1123: str, rfc952: str) -> None:
     assert labels.rfc1123(name) == rfc1123
     assert labels.rfc952(name) == rfc952
@@ -56,7 +59,10 @@ def test_masters_leader_and_numbered(state: dict[str, Any]) -> None:
     assert list(rs.a["leader.mesos."]) == ["192.0.2.11"]
     assert list(rs.a["master.mesos."]) == ["192.0.2.11", "192.0.2.12", "192.0.2.13"]
     assert [list(rs.a[f"master{i}.mesos."]) for i in range(3)] == [
-        ["192.0.2.11"], ["192.0.2.12"], ["192.0.2.13"]]
+        ["192.0.2.11"],
+        ["192.0.2.12"],
+        ["192.0.2.13"],
+    ]
     assert list(rs.srv["_leader._tcp.mesos."]) == ["leader.mesos.:5050"]
     assert list(rs.srv["_leader._udp.mesos."]) == ["leader.mesos.:5050"]
     assert list(rs.a["ns1.mesos."]) == ["192.0.2.11"]
@@ -92,8 +98,12 @@ def test_framework_host_name_is_looked_up(state: dict[str, Any]) -> None:
 def test_task_with_discovery_info(state: dict[str, Any]) -> None:
     rs = make(state)
     canonical = f"web-{hash_string(WEB_ID)}-s0"
-    for name in ("web.marathon.mesos.", f"{canonical}.marathon.mesos.",
-                 "web.marathon.slave.mesos.", f"{canonical}.marathon.slave.mesos."):
+    for name in (
+        "web.marathon.mesos.",
+        f"{canonical}.marathon.mesos.",
+        "web.marathon.slave.mesos.",
+        f"{canonical}.marathon.slave.mesos.",
+    ):
         assert list(rs.a[name]) == ["192.0.2.21"], name
     slave_target = f"{canonical}.marathon.slave.mesos.:31000"
     assert list(rs.srv["_web._tcp.marathon.slave.mesos."]) == [slave_target]
@@ -111,19 +121,27 @@ def test_nested_app_task_and_ports_without_discovery(state: dict[str, Any]) -> N
     canonical = f"app-group-{hash_string(APP_ID)}-s0"
     assert list(rs.a["app-group.marathon.mesos."]) == ["192.0.2.21"]  # "host" comes first
     targets = [f"{canonical}.marathon.slave.mesos.:{p}" for p in (31005, 31006)]
-    for name in ("_app-group._tcp.marathon.mesos.", "_app-group._udp.marathon.mesos.",
-                 "_app-group._tcp.marathon.slave.mesos.", "_app-group._udp.marathon.slave.mesos."):
+    for name in (
+        "_app-group._tcp.marathon.mesos.",
+        "_app-group._udp.marathon.mesos.",
+        "_app-group._tcp.marathon.slave.mesos.",
+        "_app-group._udp.marathon.slave.mesos.",
+    ):
         assert list(rs.srv[name]) == targets, name
 
 
-@pytest.mark.parametrize(("sources", "expected"), [
-    (("host", "netinfo"), "192.0.2.21"),
-    (("netinfo", "host"), "203.0.113.7"),
-    (("docker", "host"), "203.0.113.7"),
-    (("mesos", "host"), "192.0.2.21"),
-])
-def test_ip_sources_in_order(state: dict[str, Any], sources: tuple[str, ...],
-                             expected: str) -> None:
+@pytest.mark.parametrize(
+    ("sources", "expected"),
+    [
+        (("host", "netinfo"), "192.0.2.21"),
+        (("netinfo", "host"), "203.0.113.7"),
+        (("docker", "host"), "203.0.113.7"),
+        (("mesos", "host"), "192.0.2.21"),
+    ],
+)
+def test_ip_sources_in_order(
+    state: dict[str, Any], sources: tuple[str, ...], expected: str
+) -> None:
     rs = make(state, ip_sources=sources)
     assert list(rs.a["app-group.marathon.mesos."]) == [expected]
     assert list(rs.a["app-group.marathon.slave.mesos."]) == ["192.0.2.21"]
@@ -148,8 +166,9 @@ def test_enumeration(state: dict[str, Any]) -> None:
     assert [f["name"] for f in rs.frameworks] == ["marathon", "my.Framework_1"]
     tasks = {t["id"]: t for t in rs.frameworks[0]["tasks"]}
     assert set(tasks) == {WEB_ID, APP_ID, "Big_Dog.7c4a1d5b-1111-11ee-8c90-0242ac120002"}
-    assert {"name": "web.marathon.mesos.", "host": "192.0.2.21", "rtype": "A"} in \
-        tasks[WEB_ID]["records"]
+    assert {"name": "web.marathon.mesos.", "host": "192.0.2.21", "rtype": "A"} in tasks[WEB_ID][
+        "records"
+    ]
 
 
 def test_agent_without_ip_address_is_named(state: dict[str, Any]) -> None:

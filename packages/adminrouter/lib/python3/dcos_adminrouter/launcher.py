@@ -38,8 +38,15 @@ def prepare(role: str, host_ip: str, run_dir: Path = RUN_DIR) -> list[str]:
     for sub in ("", "tmp", "cache"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     (run_dir / "node.conf").write_text(node_conf(role, host_ip))
-    return [NGINX, "-p", f"{PREFIX}/", "-c", f"conf/nginx.{role}.conf",
-            "-g", f"pid {run_dir / 'nginx.pid'};"]
+    return [
+        NGINX,
+        "-p",
+        f"{PREFIX}/",
+        "-c",
+        f"conf/nginx.{role}.conf",
+        "-g",
+        f"pid {run_dir / 'nginx.pid'};",
+    ]
 
 
 def main(argv: list[str]) -> int:

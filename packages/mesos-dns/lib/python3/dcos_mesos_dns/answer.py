@@ -133,8 +133,9 @@ class Answerer:
     # -- building ------------------------------------------------------------
 
     def _reply(self, question: Question) -> DNSRecord:
-        header = DNSHeader(id=0, qr=1, aa=1, ra=int(self.config.recurse_on),
-                           rd=int(question.recursion_desired))
+        header = DNSHeader(
+            id=0, qr=1, aa=1, ra=int(self.config.recurse_on), rd=int(question.recursion_desired)
+        )
         return DNSRecord(header, q=DNSQuestion(question.name, question.qtype))
 
     def _soa(self, name: str) -> RR:
@@ -157,18 +158,22 @@ class Answerer:
             seen: set[str] = set()
             for target in records.srv.get(name, ()):
                 host, _, port = target.rpartition(":")
-                answers.append(RR(question.name, QTYPE.SRV, ttl=ttl,
-                                  rdata=SRV(0, 0, int(port), host)))
+                answers.append(
+                    RR(question.name, QTYPE.SRV, ttl=ttl, rdata=SRV(0, 0, int(port), host))
+                )
                 first = records.a.first(host)
                 if first and host not in seen:
                     seen.add(host)
                     extra.append(RR(host, QTYPE.A, ttl=ttl, rdata=A(first)))
         if qtype in (QTYPE.A, QTYPE.ANY):
-            answers += [RR(question.name, QTYPE.A, ttl=ttl, rdata=A(ip))
-                        for ip in records.a.get(name, ())]
+            answers += [
+                RR(question.name, QTYPE.A, ttl=ttl, rdata=A(ip)) for ip in records.a.get(name, ())
+            ]
         if qtype in (QTYPE.AAAA, QTYPE.ANY):
-            answers += [RR(question.name, QTYPE.AAAA, ttl=ttl, rdata=AAAA(ip))
-                        for ip in records.aaaa.get(name, ())]
+            answers += [
+                RR(question.name, QTYPE.AAAA, ttl=ttl, rdata=AAAA(ip))
+                for ip in records.aaaa.get(name, ())
+            ]
         if qtype in (QTYPE.SOA, QTYPE.ANY):
             answers.append(self._soa(question.name))
         if qtype in (QTYPE.NS, QTYPE.ANY):

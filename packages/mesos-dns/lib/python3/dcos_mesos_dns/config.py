@@ -56,15 +56,24 @@ class Config:
 
     def zone(self) -> ZoneConfig:
         return ZoneConfig(
-            domain=self.domain, ttl=self.ttl, soa_mname=self.soa_mname, soa_rname=self.soa_rname,
-            soa_refresh=self.soa_refresh, soa_retry=self.soa_retry, soa_expire=self.soa_expire,
-            recurse_on=self.recurse_on, set_truncate_bit=self.set_truncate_bit,
+            domain=self.domain,
+            ttl=self.ttl,
+            soa_mname=self.soa_mname,
+            soa_rname=self.soa_rname,
+            soa_refresh=self.soa_refresh,
+            soa_retry=self.soa_retry,
+            soa_expire=self.soa_expire,
+            recurse_on=self.recurse_on,
+            set_truncate_bit=self.set_truncate_bit,
         )
 
     def generator(self) -> GeneratorConfig:
         return GeneratorConfig(
-            domain=self.domain, soa_mname=self.soa_mname, listener=self.listener,
-            ip_sources=tuple(self.ip_sources), enforce_rfc952=self.enforce_rfc952,
+            domain=self.domain,
+            soa_mname=self.soa_mname,
+            listener=self.listener,
+            ip_sources=tuple(self.ip_sources),
+            enforce_rfc952=self.enforce_rfc952,
         )
 
     def resolver_addresses(self) -> list[tuple[str, int]]:
@@ -133,12 +142,14 @@ def _json_list(value: Any, key: str) -> list[str]:
 
 
 def from_expanded(config: dict[str, Any]) -> Config:
-    ip_sources = _json_list(config.get("mesos_dns_ip_sources") or DEFAULT_IP_SOURCES,
-                            "mesos_dns_ip_sources")
+    ip_sources = _json_list(
+        config.get("mesos_dns_ip_sources") or DEFAULT_IP_SOURCES, "mesos_dns_ip_sources"
+    )
     unknown = [s for s in ip_sources if s not in IP_SOURCES]
     if unknown:
-        raise ConfigError(f"mesos_dns_ip_sources: unknown IP sources {unknown}; "
-                          f"choose from {list(IP_SOURCES)}")
+        raise ConfigError(
+            f"mesos_dns_ip_sources: unknown IP sources {unknown}; choose from {list(IP_SOURCES)}"
+        )
     truncate = str(config.get("mesos_dns_set_truncate_bit", "true")).lower()
     return Config(
         zk=zk.mesos_zk_url(config),

@@ -66,8 +66,9 @@ def read_masters(client: Any) -> list[MasterInfo]:
 class MasterWatch:
     """Calls `changed(masters)` on the event loop whenever `/mesos`'s children change."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop,
-                 changed: Callable[[list[MasterInfo]], None]) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, changed: Callable[[list[MasterInfo]], None]
+    ) -> None:
         self.loop = loop
         self.changed = changed
         self.client: Any = None
@@ -136,8 +137,9 @@ def local_ips() -> list[str]:
 
 
 class Follower:
-    def __init__(self, config: Config, answerer: Answerer,
-                 host_ips: Callable[[], list[str]] = local_ips) -> None:
+    def __init__(
+        self, config: Config, answerer: Answerer, host_ips: Callable[[], list[str]] = local_ips
+    ) -> None:
         self.config = config
         self.answerer = answerer
         self.host_ips = host_ips
@@ -147,7 +149,7 @@ class Follower:
         self.leader_known = asyncio.Event()
         self.stream_up = False
         self._subscription: asyncio.Task[None] | None = None
-        self._last_error = ""
+        self._last_errors: dict[str, str] = {}
         self.loaded_at = 0.0
 
     @property
@@ -177,21 +179,21 @@ class Follower:
 
     # -- state -----------------------------------------------------------------
 
-    def _report(self, error: str) -> None:
-        """Log an error once, not once a second while it lasts."""
-        if error != self._last_error:
+    def _report(self, source: str, error: str) -> None:
+        """Log a source's error once, not once a second while it lasts."""
+        if error != self._last_errors.get(source, ""):
             if error:
                 log.warning("%s", error)
             else:
-                log.info("state loaded again")
-        self._last_error = error
+                log.info("%s: working again", source)
+        self._last_errors[source] = error
 
     async def _refresh_loop(self, session: aiohttp.ClientSession) -> None:
         while True:
             wait = self.config.refresh_seconds if self.stream_up else POLL_SECONDS
             try:
                 await asyncio.wait_for(self.refresh.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.refresh.clear()
             leader = self.leader
@@ -201,16 +203,24 @@ class Follower:
                 state = await fetch_state(session, leader)
                 masters = [m.address for m in self.masters]
                 records: Records = await asyncio.get_running_loop().run_in_executor(
-                    None, generate, state, self.config.generator(), masters, self.host_ips(),
+                    None,
+                    generate,
+                    state,
+                    self.config.generator(),
+                    masters,
+                    self.host_ips(),
                     self.lookup,
                 )
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-                self._report(f"keeping the old records: state from {leader.address}: "
-                             f"{type(exc).__name__}: {exc}")
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                self._report(
+                    "state",
+                    f"keeping the old records: state from {leader.address}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
                 continue
             self.answerer.update(records, serial=int(time.time()))
             self.loaded_at = time.monotonic()
-            self._report("")
+            self._report("state", "")
 
     # -- events ----------------------------------------------------------------
 
@@ -232,7 +242,7 @@ class Follower:
                 continue
             failures = 0 if time.monotonic() - started > 10 else failures + 1
             error = outcome.exception()
-            self._report(f"event stream from {leader.address} ended: {error!r}")
+            self._report("events", f"event stream from {leader.address} ended: {error!r}")
             await asyncio.sleep(RETRY_SECONDS[min(max(failures, 1), len(RETRY_SECONDS)) - 1])
 
     async def _subscribe(self, session: aiohttp.ClientSession, leader: MasterInfo) -> None:

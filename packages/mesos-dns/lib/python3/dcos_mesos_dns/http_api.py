@@ -53,8 +53,9 @@ def make_app(config: Config, answerer: Answerer) -> web.Application:
         found = []
         for target in rs.srv.get(_fqdn(service), ()):
             host, _, port = target.rpartition(":")
-            found.append({"service": service, "host": host, "ip": rs.a.first(host) or "",
-                          "port": port})
+            found.append(
+                {"service": service, "host": host, "ip": rs.a.first(host) or "", "port": port}
+            )
         return _json(found or [{"service": "", "host": "", "ip": "", "port": ""}])
 
     async def enumerate_(_: web.Request) -> web.Response:
@@ -62,15 +63,17 @@ def make_app(config: Config, answerer: Answerer) -> web.Application:
 
     async def axfr(_: web.Request) -> web.Response:
         rs = records()
-        return _json({
-            "Records": {"SRVs": rs.srv.export(), "As": rs.a.export()},
-            "Serial": answerer.serial,
-            "Mname": config.soa_mname,
-            "Rname": config.soa_rname,
-            "TTL": config.ttl,
-            "RefreshSeconds": config.refresh_seconds,
-            "Domain": config.domain,
-        })
+        return _json(
+            {
+                "Records": {"SRVs": rs.srv.export(), "As": rs.a.export()},
+                "Serial": answerer.serial,
+                "Mname": config.soa_mname,
+                "Rname": config.soa_rname,
+                "TTL": config.ttl,
+                "RefreshSeconds": config.refresh_seconds,
+                "Domain": config.domain,
+            }
+        )
 
     routes: list[tuple[str, Callable[[web.Request], Any]]] = [
         ("/v1/version", version),

@@ -20,17 +20,24 @@ log = logging.getLogger("mesos-dns")
 def main() -> None:
     config = mesos_dns_config.load()
     answerer = Answerer(config.zone())
-    resolver = server.Resolver(answerer, server.Forwarder(config.resolver_addresses(),
-                                                          timeout_s=config.timeout))
+    resolver = server.Resolver(
+        answerer, server.Forwarder(config.resolver_addresses(), timeout_s=config.timeout)
+    )
     follower = Follower(config, answerer)
 
     async def follow() -> None:
         await server.start(resolver, config.listener, config.port)
-        log.info("DNS on %s:%d (udp, tcp); zone %s; resolvers %s", config.listener, config.port,
-                 config.domain, config.resolvers or "none (other names are refused)")
+        log.info(
+            "DNS on %s:%d (udp, tcp); zone %s; resolvers %s",
+            config.listener,
+            config.port,
+            config.domain,
+            config.resolvers or "none (other names are refused)",
+        )
         async with aiohttp.ClientSession() as session:
             await follower.run(session)
         await asyncio.Event().wait()  # pragma: no cover (run() never returns)
 
-    aio.run(http_api.make_app(config, answerer), tcp=[(config.listener, config.http_port)],
-            main=follow)
+    aio.run(
+        http_api.make_app(config, answerer), tcp=[(config.listener, config.http_port)], main=follow
+    )

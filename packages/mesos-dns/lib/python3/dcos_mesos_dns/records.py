@@ -92,7 +92,7 @@ class Records:
 
 
 def ip_kind(text: str) -> str | None:
-    """"A" for IPv4, "AAAA" for IPv6, None for anything else."""
+    """ "A" for IPv4, "AAAA" for IPv6, None for anything else."""
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -123,7 +123,7 @@ def split_pid(pid: str) -> tuple[str, str] | None:
 
 
 def port_list(ranges: Any) -> list[str]:
-    """Each port of a task's `resources.ports`, which Mesos writes as "[31000-31001, 31005-31005]"."""
+    """Each port of a task's `resources.ports` (Mesos writes "[31000-31001, 31005-31005]")."""
     if not isinstance(ranges, str):
         return []
     ports: list[str] = []
@@ -140,7 +140,7 @@ def _latest_running_status(task: dict[str, Any]) -> dict[str, Any] | None:
 
 def _label_ips(key: str) -> Callable[[dict[str, Any]], list[str]]:
     def ips(status: dict[str, Any]) -> list[str]:
-        labels = (status.get("labels") or [])
+        labels = status.get("labels") or []
         if isinstance(labels, dict):  # the v1 shape, {"labels": [...]}
             labels = labels.get("labels") or []
         return [str(lab.get("value", "")) for lab in labels if lab.get("key") == key]
@@ -236,7 +236,7 @@ class _Generator:
             self.records.add_ip(ns, self.config.listener)
 
     def masters(self, leader_pid: str, masters: list[str]) -> None:
-        """leader, master and masterN; `masters` are "ip:port", in the order ZooKeeper lists them."""
+        """leader, master and masterN; `masters` are "ip:port", in ZooKeeper's order."""
         pid = split_pid(leader_pid)
         if pid is None:
             return
@@ -252,7 +252,9 @@ class _Generator:
             master_ip = master.rpartition(":")[0].strip("[]")
             if not ip_kind(master_ip):
                 continue
-            if master != leader_address and not self.records.add_ip("master" + self.tail, master_ip):
+            if master != leader_address and not self.records.add_ip(
+                "master" + self.tail, master_ip
+            ):
                 continue  # the same master listed twice
             if master == leader_address and leader_numbered:
                 continue
@@ -278,8 +280,11 @@ class _Generator:
         slave_ips: list[str],
         enumerated: list[dict[str, Any]],
     ) -> None:
-        entry: dict[str, Any] = {"name": task.get("name", ""), "id": task.get("id", ""),
-                                 "records": []}
+        entry: dict[str, Any] = {
+            "name": task.get("name", ""),
+            "id": task.get("id", ""),
+            "records": [],
+        }
         enumerated.append(entry)
         discovery = task.get("discovery") or {}
         context = _TaskContext(
@@ -332,14 +337,19 @@ class _Generator:
         for port in port_list((task.get("resources") or {}).get("ports")):
             for subdomain in subdomains:
                 for proto in ("tcp", "udp"):
-                    name = f"_{context.name}._{proto}.{fname}" + (f".{subdomain}" if subdomain else "")
+                    name = f"_{context.name}._{proto}.{fname}" + (
+                        f".{subdomain}" if subdomain else ""
+                    )
                     self.add_task_rr("SRV", name + tail, f"{slave_host}:{port}", entry)
         if not has_discovery:
             return
         for port in ((discovery.get("ports") or {}).get("ports")) or []:
             target = f"{canonical}{tail}:{port.get('number')}"
             protocol = self.label(str(port.get("protocol") or ""))
-            names = [f"_{context.name}._{p}.{fname}" for p in ([protocol] if protocol else ["tcp", "udp"])]
+            names = [
+                f"_{context.name}._{p}.{fname}"
+                for p in ([protocol] if protocol else ["tcp", "udp"])
+            ]
             port_name = self.label(str(port.get("name") or ""))
             if port_name:
                 names += [f"_{port_name}.{n}" for n in names]
