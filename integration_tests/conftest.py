@@ -72,5 +72,6 @@ def dcos_session(acs_token: str) -> Any:
     import requests
 
     session = requests.Session()
+    session.trust_env = False  # only the cluster's own nodes, never a proxy
     session.headers["Authorization"] = f"token={acs_token}"
     return session

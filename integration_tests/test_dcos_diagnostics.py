@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import acs
 import pytest
 import requests
 
@@ -36,6 +37,7 @@ FRESH_CLUSTER_WAIT = 60  # seconds a fresh cluster may need until every unit is 
 T = TypeVar("T")
 _session = requests.Session()
 _session.trust_env = False  # only ever the cluster's own nodes, never a proxy
+_session.headers.update(acs.auth_headers())  # Admin Router's protected locations
 
 
 def get(ip: str, path: str, fresh: bool = False) -> Any:
@@ -178,7 +180,7 @@ def test_units_of_the_cluster(
 
 def test_mesos_ids_are_mesos_own(master_hosts: list[str],
                                   node_health: dict[str, dict[str, Any]]) -> None:
-    response = requests.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
+    response = _session.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
     state = response.json()
     agents = {s["pid"].split("@")[1].rsplit(":", 1)[0]: s["id"] for s in state["slaves"]}
     for ip, answer in node_health.items():
