@@ -180,6 +180,8 @@ def main() -> None:
         {
             "path": ADMINROUTER_PATH,
             "connections": args.connections,
+            "requests_per_round": args.requests,
+            "rounds": args.rounds,
             "figures": figures,
             "ratios": ratios,
         },
