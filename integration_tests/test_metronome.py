@@ -1,7 +1,7 @@
 """Metronome (dcos-metronome.service): jobs, runs, history and cron schedules, end to end.
 
 Runs on a master and talks to Metronome as DC/OS's clients do: HTTP through
-Admin Router at /service/metronome/ (dcos-test-utils' jobs client: start a
+Admin Router at /service/metronome/ with the cluster token (dcos-test-utils' jobs client: start a
 run, poll it until it answers 404, read `?embed=history`). The runs are real
 Mesos tasks on the agents.
 
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import acs
 import pytest
 import requests
 from polling import Poll, wait_for
@@ -25,6 +26,11 @@ METRONOME = os.environ.get("METRONOME_URL", "http://127.0.0.1/service/metronome"
 RUN_TIMEOUT_S = 120
 # A per-minute schedule fires within a minute of its creation; its run then needs seconds.
 CRON_TIMEOUT_S = 150
+
+
+# Admin Router wants the cluster token on /service/ (auth is on by default, as in DC/OS).
+api = requests.Session()
+api.headers.update(acs.auth_headers())
 
 
 def url(path: str) -> str:
@@ -43,17 +49,17 @@ def create_job(
         "labels": labels or {},
         "run": {"cpus": 0.1, "mem": 32, "disk": 0, "cmd": cmd, **run},
     }
-    response = requests.post(url("/v1/jobs"), json=spec, timeout=10)
+    response = api.post(url("/v1/jobs"), json=spec, timeout=10)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 def delete_job(job_id: str) -> None:
-    requests.delete(url(f"/v1/jobs/{job_id}"), params={"stopCurrentJobRuns": "true"}, timeout=10)
+    api.delete(url(f"/v1/jobs/{job_id}"), params={"stopCurrentJobRuns": "true"}, timeout=10)
 
 
 def start_run(job_id: str) -> str:
-    response = requests.post(url(f"/v1/jobs/{job_id}/runs"), timeout=10)
+    response = api.post(url(f"/v1/jobs/{job_id}/runs"), timeout=10)
     assert response.status_code == 201, response.text
     run = response.json()
     assert run["jobId"] == job_id and run["status"] == "INITIAL"
@@ -64,7 +70,7 @@ def wait_run_finished(job_id: str, run_id: str, timeout_s: float = RUN_TIMEOUT_S
     """dcos-test-utils' wait: 200 while the run is active, 404 once it has finished."""
 
     def probe() -> Poll[None]:
-        response = requests.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10)
+        response = api.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10)
         if response.status_code == 404:
             return Poll(True)
         assert response.status_code == 200, response.text
@@ -74,7 +80,7 @@ def wait_run_finished(job_id: str, run_id: str, timeout_s: float = RUN_TIMEOUT_S
 
 
 def history(job_id: str) -> dict[str, Any]:
-    response = requests.get(url(f"/v1/jobs/{job_id}"), params={"embed": "history"}, timeout=10)
+    response = api.get(url(f"/v1/jobs/{job_id}"), params={"embed": "history"}, timeout=10)
     response.raise_for_status()
     return dict(response.json()["history"])
 
@@ -85,7 +91,7 @@ def run_ids(runs: list[dict[str, Any]]) -> list[str]:
 
 def wait_run_active(job_id: str, run_id: str) -> dict[str, Any]:
     def probe() -> Poll[dict[str, Any]]:
-        response = requests.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10)
+        response = api.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10)
         assert response.status_code == 200, response.text
         run = response.json()
         running = any(t["status"] == "TASK_RUNNING" for t in run["tasks"])
@@ -99,7 +105,7 @@ def cron_job() -> Iterator[tuple[str, dt.datetime]]:
     """A job with a per-minute schedule, made before the other tests run."""
     job_id = unique("cron")
     create_job(job_id, "echo tick")
-    response = requests.post(
+    response = api.post(
         url(f"/v1/jobs/{job_id}/schedules"),
         json={"id": "every-minute", "cron": "* * * * *", "timezone": "Europe/Berlin"},
         timeout=10,
@@ -117,8 +123,8 @@ def test_unit_is_running_on_port_9000(host: Any) -> None:
 
 
 def test_ping_and_info() -> None:
-    assert requests.get(url("/ping"), timeout=10).text == "pong"
-    assert requests.get(url("/info"), timeout=10).json() == {
+    assert api.get(url("/ping"), timeout=10).text == "pong"
+    assert api.get(url("/info"), timeout=10).json() == {
         "version": "0.3.4",
         "libVersion": "1.3.13",
     }
@@ -179,31 +185,31 @@ def test_stop_a_run_and_delete_a_job_with_active_runs() -> None:
     run_id = start_run(job_id)
     try:
         run = wait_run_active(job_id, run_id)
-        assert requests.get(url(f"/v1/jobs/{job_id}/runs"), timeout=10).json()[0]["id"] == run_id
-        response = requests.post(url(f"/v1/jobs/{job_id}/runs/{run_id}/actions/stop"), timeout=10)
+        assert api.get(url(f"/v1/jobs/{job_id}/runs"), timeout=10).json()[0]["id"] == run_id
+        response = api.post(url(f"/v1/jobs/{job_id}/runs/{run_id}/actions/stop"), timeout=10)
         assert response.status_code == 200 and response.json()["status"] == "FAILED"
-        assert requests.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10).status_code == 404
+        assert api.get(url(f"/v1/jobs/{job_id}/runs/{run_id}"), timeout=10).status_code == 404
         assert run_ids(history(job_id)["failedFinishedRuns"]) == [run_id]
 
         second = start_run(job_id)
         wait_run_active(job_id, second)
-        response = requests.delete(url(f"/v1/jobs/{job_id}"), timeout=10)
+        response = api.delete(url(f"/v1/jobs/{job_id}"), timeout=10)
         assert response.status_code == 409
         assert response.json() == {
             "message": "There are active job runs. Override with stopCurrentJobRuns=true"
         }
-        response = requests.delete(
+        response = api.delete(
             url(f"/v1/jobs/{job_id}"), params={"stopCurrentJobRuns": "true"}, timeout=10
         )
         assert response.status_code == 200 and response.json()["id"] == job_id
-        assert requests.get(url(f"/v1/jobs/{job_id}"), timeout=10).status_code == 404
+        assert api.get(url(f"/v1/jobs/{job_id}"), timeout=10).status_code == 404
         assert run["tasks"], "the run reported its task"
     finally:
         delete_job(job_id)
 
 
 def test_validation_errors() -> None:
-    response = requests.post(
+    response = api.post(
         url("/v1/jobs"), json={"id": "Bad_Id", "run": {"cpus": 0, "mem": 1}}, timeout=10
     )
     assert response.status_code == 422
@@ -218,7 +224,7 @@ def test_validation_errors() -> None:
     job_id = unique("dup")
     create_job(job_id, "true")
     try:
-        again = requests.post(
+        again = api.post(
             url("/v1/jobs"),
             json={"id": job_id, "run": {"cpus": 0.1, "mem": 32, "disk": 0, "cmd": "true"}},
             timeout=10,
@@ -227,7 +233,7 @@ def test_validation_errors() -> None:
             409,
             {"message": "Job with this id already exists"},
         )
-        bad_cron = requests.post(
+        bad_cron = api.post(
             url(f"/v1/jobs/{job_id}/schedules"),
             json={"id": "bad", "cron": "61 * * * *"},
             timeout=10,
@@ -238,7 +244,7 @@ def test_validation_errors() -> None:
         ]
     finally:
         delete_job(job_id)
-    missing = requests.get(url("/v1/jobs/no-such-job"), timeout=10)
+    missing = api.get(url("/v1/jobs/no-such-job"), timeout=10)
     assert (missing.status_code, missing.json()) == (
         404,
         {"id": "no-such-job", "message": "Job not found"},
@@ -253,7 +259,7 @@ def test_jobs_survive_a_metronome_restart(host: Any) -> None:
         host.run_expect([0], "systemctl restart dcos-metronome")
 
         def probe() -> Poll[dict[str, Any]]:
-            response = requests.get(url(f"/v1/jobs/{job_id}"), timeout=10)
+            response = api.get(url(f"/v1/jobs/{job_id}"), timeout=10)
             return Poll(response.status_code == 200, response.json(), response.text)
 
         job = wait_for(probe, 60, "Metronome to answer again after a restart")

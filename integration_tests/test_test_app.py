@@ -18,16 +18,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import acs
 import pytest
 import requests
 import test_helpers
-from polling import wait_for
+from polling import Poll, wait_for
 
 SERVER = Path(__file__).resolve().parent / "util" / "python_test_server.py"
 METRONOME = os.environ.get("METRONOME_URL", "http://127.0.0.1/service/metronome")
 START_TIMEOUT_S = 120
 # The Docker variant's image, from the local image set (override to try another).
 DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", test_helpers.DEFAULT_DOCKER_IMAGE)
+
+
+# Metronome through Admin Router, with the cluster token; the test app itself needs none.
+api = requests.Session()
+api.headers.update(acs.auth_headers())
 
 
 def free_port() -> int:
@@ -114,16 +120,35 @@ def test_the_server_refuses_to_start_without_a_uuid() -> None:
     assert b"Unique test ID is missing" in proc.stderr
 
 
+def wait_served(agent: str, port: int, job_id: str, run_id: str) -> None:
+    """Until the run's test app answers /ping; fails at once if the run ends instead."""
+
+    def probe() -> Poll[None]:
+        run = api.get(f"{METRONOME}/v1/jobs/{job_id}/runs/{run_id}", timeout=10)
+        if run.status_code == 404:
+            history = api.get(
+                f"{METRONOME}/v1/jobs/{job_id}", params={"embed": "history"}, timeout=10
+            ).json()["history"]
+            raise AssertionError(f"the run of the test app ended: {history}")
+        try:
+            pong = requests.get(f"http://{agent}:{port}/ping", timeout=2)
+        except requests.ConnectionError as exc:
+            return Poll(False, detail=f"run {run.json()['status']}; /ping: {exc}")
+        return Poll(pong.status_code == 200 and pong.json() == {"pong": True}, None, pong.text)
+
+    wait_for(probe, START_TIMEOUT_S, f"the test app on {agent}:{port} to answer /ping")
+
+
 def run_as_job(agent: str, image: str | None) -> None:
     """Serve the test app from a Metronome run on `agent`; check it; stop the run."""
     port = 20000 + uuid.uuid4().int % 10000
     job_id = f"test-app-{uuid.uuid4().hex[:8]}"
     job, test_uuid = test_helpers.metronome_test_job(job_id, port, agent, image)
-    created = requests.post(f"{METRONOME}/v1/jobs", json=job, timeout=10)
+    created = api.post(f"{METRONOME}/v1/jobs", json=job, timeout=10)
     assert created.status_code == 201, created.text
     try:
-        run = requests.post(f"{METRONOME}/v1/jobs/{job_id}/runs", timeout=10).json()
-        wait_pong(agent, port)
+        run = api.post(f"{METRONOME}/v1/jobs/{job_id}/runs", timeout=10).json()
+        wait_served(agent, port, job_id, run["id"])
         base = f"http://{agent}:{port}"
         assert requests.get(f"{base}/test_uuid", timeout=5).json() == {"test_uuid": test_uuid}
         assert requests.get(f"{base}/operating_environment", timeout=5).json() == {"uid": 0}
@@ -131,14 +156,46 @@ def run_as_job(agent: str, image: str | None) -> None:
         assert "error" not in str(dns["always_hit_leader"]), dns
         ran = requests.post(f"{base}/run_cmd", data="echo $DCOS_TEST_UUID", timeout=5).json()
         assert ran == {"status": 0, "output": test_uuid}
-        stopped = requests.post(
+        stopped = api.post(
             f"{METRONOME}/v1/jobs/{job_id}/runs/{run['id']}/actions/stop", timeout=10
         )
         assert stopped.status_code == 200
     finally:
-        requests.delete(
+        api.delete(
             f"{METRONOME}/v1/jobs/{job_id}", params={"stopCurrentJobRuns": "true"}, timeout=10
         )
+
+
+def names_a_registry(image: str) -> bool:
+    """`host:port/name` or `host.domain/name`, as Docker tells a registry from a Hub name."""
+    first, slash, _ = image.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def image_available(agent: str, image: str) -> bool:
+    """Whether the agent's Docker has `image` or can pull it (asked by a one-off job there)."""
+    job_id = f"image-check-{uuid.uuid4().hex[:8]}"
+    cmd = f"docker image inspect {image} >/dev/null 2>&1"
+    if names_a_registry(image):
+        # Only from the registry the name gives (the local image set's): never Docker Hub.
+        cmd += f" || timeout 60 docker pull {image}"
+    job, _ = test_helpers.metronome_test_job(job_id, 0, agent)
+    job["run"]["cmd"] = cmd
+    assert api.post(f"{METRONOME}/v1/jobs", json=job, timeout=10).status_code == 201
+    try:
+        run_id = api.post(f"{METRONOME}/v1/jobs/{job_id}/runs", timeout=10).json()["id"]
+
+        def finished() -> bool:
+            status = api.get(f"{METRONOME}/v1/jobs/{job_id}/runs/{run_id}", timeout=10)
+            return status.status_code == 404
+
+        wait_for(finished, 120, f"the image check on {agent} to finish")
+        history = api.get(
+            f"{METRONOME}/v1/jobs/{job_id}", params={"embed": "history"}, timeout=10
+        ).json()["history"]
+        return bool(history["successfulFinishedRuns"])
+    finally:
+        api.delete(f"{METRONOME}/v1/jobs/{job_id}", timeout=10)
 
 
 def test_as_a_command_task_on_every_agent(agent_hosts: list[str]) -> None:
@@ -148,4 +205,6 @@ def test_as_a_command_task_on_every_agent(agent_hosts: list[str]) -> None:
 
 
 def test_as_a_docker_task(agent_hosts: list[str]) -> None:
+    if not image_available(agent_hosts[0], DOCKER_IMAGE):
+        pytest.skip(f"the Docker image {DOCKER_IMAGE!r} is not in the local image set")
     run_as_job(agent_hosts[0], image=DOCKER_IMAGE)

@@ -104,6 +104,8 @@ class RecordingDriver:
         self.declined: list[tuple[list[str], float | None]] = []
         self.suppressed = 0
         self.revived = 0
+        self.reconciled: list[list[tuple[str, str | None]]] = []
+        self.killed: list[str] = []
 
     async def launch(self, offer_ids: list[dict[str, str]], infos: list[dict[str, Any]]) -> None:
         self.launched.append((offer_ids[0]["value"], infos))
@@ -118,6 +120,12 @@ class RecordingDriver:
 
     async def revive(self) -> None:
         self.revived += 1
+
+    async def reconcile(self, tasks: list[tuple[str, str | None]]) -> None:
+        self.reconciled.append(tasks)
+
+    async def kill(self, task_id: str, agent_id: str | None = None) -> None:
+        self.killed.append(task_id)
 
 
 def test_offers_launch_queued_runs_first_come_first_served() -> None:
@@ -153,6 +161,36 @@ def test_offers_launch_queued_runs_first_come_first_served() -> None:
         await service.start_run(service.jobs["small"])
         await asyncio.sleep(0)
         assert driver.revived == 1
+        service.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_subscription_says_whether_offers_are_wanted_and_reconciles() -> None:
+    """A master may keep a failed-over framework suppressed: every subscription says."""
+
+    async def scenario() -> None:
+        framework = Framework()
+        service = JobService(MemoryStore(), framework)
+        framework.service = service
+        driver = RecordingDriver()
+        await framework.subscribed(driver, "fw-1", "master")  # type: ignore[arg-type]
+        assert (driver.suppressed, driver.revived) == (1, 0)
+        assert driver.reconciled == [[]]  # nothing known alive: implicit reconciliation only
+        assert service.framework_id == "fw-1"
+        await service.create_job(model.read_job(job("later")))
+        run = await service.start_run(service.jobs["later"])
+        await asyncio.sleep(0)
+        assert driver.revived == 1  # a queued run wants offers again
+        service.runs.task_launched(service.runs.active[("later", run.id)], "later_x.1", "a1")
+        await framework.subscribed(driver, "fw-1", "master")  # type: ignore[arg-type]
+        assert driver.reconciled[-2:] == [[("later_x.1", "a1")], []]
+        framework.kill("later_x.1", "a1")
+        await asyncio.sleep(0)
+        assert driver.killed == ["later_x.1"]
+        killed = {"task_id": {"value": "later_x.1"}, "state": "TASK_KILLED"}
+        await framework.update(driver, killed)  # type: ignore[arg-type]
+        assert not framework._killing
         service.close()
 
     asyncio.run(scenario())

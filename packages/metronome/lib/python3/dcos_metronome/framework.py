@@ -144,12 +144,20 @@ class Framework(Scheduler):
 
     async def subscribed(self, driver: SchedulerDriver, framework_id: str, master: str) -> None:
         self.driver = driver
-        self._suppressed = False
         if self.service is not None:
             await self.service.set_framework_id(framework_id)
         await self._send_kills()
-        if self.queue:
-            await self._revive()
+        # A master may keep a failed-over framework suppressed: say what we want now.
+        try:
+            if self.queue:
+                await driver.revive()
+                self._suppressed = False
+            else:
+                await driver.suppress()
+                self._suppressed = True
+        except (SubscriptionError, OSError, TimeoutError) as exc:
+            log.info("REVIVE/SUPPRESS failed: %s", exc)
+            self._suppressed = True
         await self._reconcile()
 
     async def offers(self, driver: SchedulerDriver, offers: list[dict[str, Any]]) -> None:

@@ -41,6 +41,7 @@ class Election:
         self._leader: str | None = None
         self.service: JobService | None = None
         self.elected = asyncio.Event()
+        self.resigned = False  # set when this Metronome stops and ends its session itself
 
     @property
     def local_host_port(self) -> str:
@@ -68,7 +69,7 @@ class Election:
 
     def _join(self, loop: asyncio.AbstractEventLoop, changed: asyncio.Event) -> None:
         def on_state(state: Any) -> None:
-            if state == KazooState.LOST and self.elected.is_set():
+            if state == KazooState.LOST and self.elected.is_set() and not self.resigned:
                 log.error("lost the ZooKeeper session while leading: exiting to contend again")
                 os._exit(1)
 

@@ -36,6 +36,7 @@ def main() -> None:
 
     async def close_session(_app: object) -> None:
         # Ends our ephemeral znodes at once, so that another Metronome can lead.
+        election.resigned = True
         await asyncio.to_thread(client.stop)
         await asyncio.to_thread(client.close)
 
