@@ -17,6 +17,7 @@ in Metronome) and is counted in the job's history.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -137,7 +138,7 @@ class RunManager:
             created_at=created_at,
             starting_deadline_s=starting_deadline_s,
         )
-        answer = model.JobRun(**{**run.__dict__, "tasks": {}})
+        answer = dataclasses.replace(run, tasks={})
         run.status = model.STARTING
         key = (job.id, run.id)
         self.active[key] = run
