@@ -1,4 +1,4 @@
-"""Fakes for the master's and agent's collaborators: agents that record calls, a framework stream."""
+"""Fakes for the master's collaborators: agents that record calls, framework streams."""
 
 from __future__ import annotations
 
@@ -36,28 +36,45 @@ def events(stream: EventStream) -> list[dict[str, Any]]:
     return out
 
 
-def new_master(registry: MemoryRegistry | None = None,
-               agents: RecordingAgents | None = None) -> Master:
-    info = {"id": "m1", "pid": "master@192.0.2.1:5050", "hostname": "192.0.2.1", "port": 5050,
-            "address": {"ip": "192.0.2.1", "port": 5050, "hostname": "192.0.2.1"},
-            "version": "1.4.0"}
-    return Master(info, Flags({"cluster": "test"}), registry or MemoryRegistry(),
-                  agents or RecordingAgents())
+def new_master(
+    registry: MemoryRegistry | None = None, agents: RecordingAgents | None = None
+) -> Master:
+    info = {
+        "id": "m1",
+        "pid": "master@192.0.2.1:5050",
+        "hostname": "192.0.2.1",
+        "port": 5050,
+        "address": {"ip": "192.0.2.1", "port": 5050, "hostname": "192.0.2.1"},
+        "version": "1.4.0",
+    }
+    return Master(
+        info, Flags({"cluster": "test"}), registry or MemoryRegistry(), agents or RecordingAgents()
+    )
 
 
-def agent_body(ip: str = "192.0.2.10", role: str = "*", agent_id: str = "",
-               tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def agent_body(
+    ip: str = "192.0.2.10",
+    role: str = "*",
+    agent_id: str = "",
+    tasks: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     info: dict[str, Any] = {"hostname": ip, "port": 5051}
     if agent_id:
         info["id"] = {"value": agent_id}
-    return {"agent_info": info, "ip": ip, "version": "1.4.0",
-            "resources": Resources.parse(f"cpus:2;mem:2048;disk:1000;ports:{DCOS_PORTS}",
-                                         role).to_v1(),
-            "tasks": tasks or [], "executors": [], "frameworks": []}
+    return {
+        "agent_info": info,
+        "ip": ip,
+        "version": "1.4.0",
+        "resources": Resources.parse(f"cpus:2;mem:2048;disk:1000;ports:{DCOS_PORTS}", role).to_v1(),
+        "tasks": tasks or [],
+        "executors": [],
+        "frameworks": [],
+    }
 
 
-def subscribe_call(name: str = "fw", roles: list[str] | None = None,
-                   framework_id: str = "") -> dict[str, Any]:
+def subscribe_call(
+    name: str = "fw", roles: list[str] | None = None, framework_id: str = ""
+) -> dict[str, Any]:
     info: dict[str, Any] = {"user": "root", "name": name, "failover_timeout": 60}
     if roles:
         info["roles"] = roles

@@ -20,7 +20,7 @@ def test_offers_everything_to_the_framework_with_the_lowest_share() -> None:
     alloc.add_framework("idle", ["*"])
     alloc.agents["a1"].allocated["busy"] = Resources.parse("cpus:3;mem:100")
     offers = alloc.allocate(now=0)
-    assert [(o.framework_id, o.agent_id) for o in offers][0][0] == "idle"
+    assert next((o.framework_id, o.agent_id) for o in offers)[0] == "idle"
     by_agent = {o.agent_id: o for o in offers}
     assert by_agent["a1"].resources.scalar("cpus") == 1.0
     assert by_agent["a2"].resources.scalar("cpus") == 4.0

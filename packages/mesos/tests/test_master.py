@@ -9,17 +9,20 @@ from dcos_mesos.ids import value
 from dcos_mesos.master import views
 from dcos_mesos.master.core import MemoryRegistry
 from dcos_mesos.streams import EventStream
-from mesos_fakes import (RecordingAgents, agent_body, events, new_master, settle,
-                         subscribe_call)
+from mesos_fakes import RecordingAgents, agent_body, events, new_master, settle, subscribe_call
 
 
 def task_info(task_id: str, agent_id: str, cpus: float = 0.5, role: str = "*") -> dict[str, Any]:
-    return {"name": task_id, "task_id": {"value": task_id}, "agent_id": {"value": agent_id},
-            "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus},
-                           "role": role},
-                          {"name": "mem", "type": "SCALAR", "scalar": {"value": 64},
-                           "role": role}],
-            "command": {"value": "sleep 10"}}
+    return {
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": {"value": agent_id},
+        "resources": [
+            {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}, "role": role},
+            {"name": "mem", "type": "SCALAR", "scalar": {"value": 64}, "role": role},
+        ],
+        "command": {"value": "sleep 10"},
+    }
 
 
 def test_subscribe_register_offer_launch_update_ack() -> None:
@@ -40,25 +43,58 @@ def test_subscribe_register_offer_launch_update_ack() -> None:
         assert offer["hostname"] == "192.0.2.10"
         assert offer["allocation_info"] == {"role": "*"}
         framework = master.frameworks[value(got[0]["subscribed"]["framework_id"])]
-        master.accept(framework, {"accept": {"offer_ids": [offer["id"]], "operations": [
-            {"type": "LAUNCH", "launch": {"task_infos": [task_info("t1", agent_id)]}}]}})
+        master.accept(
+            framework,
+            {
+                "accept": {
+                    "offer_ids": [offer["id"]],
+                    "operations": [
+                        {"type": "LAUNCH", "launch": {"task_infos": [task_info("t1", agent_id)]}}
+                    ],
+                }
+            },
+        )
         await settle()
         assert [c[1] for c in agents.calls] == ["/internal/run_task"]
         assert framework.tasks["t1"].state == "TASK_STAGING"
         summary = views.state_summary(master)
         assert summary["slaves"][0]["TASK_STAGING"] == 1
-        running = {"task_id": {"value": "t1"}, "state": "TASK_RUNNING", "uuid": "dXVpZA==",
-                   "agent_id": {"value": agent_id}, "timestamp": 1.0, "source": "SOURCE_EXECUTOR"}
-        master.status_from_agent({"agent_id": {"value": agent_id},
-                                  "framework_id": {"value": framework.id}, "status": running})
+        running = {
+            "task_id": {"value": "t1"},
+            "state": "TASK_RUNNING",
+            "uuid": "dXVpZA==",
+            "agent_id": {"value": agent_id},
+            "timestamp": 1.0,
+            "source": "SOURCE_EXECUTOR",
+        }
+        master.status_from_agent(
+            {
+                "agent_id": {"value": agent_id},
+                "framework_id": {"value": framework.id},
+                "status": running,
+            }
+        )
         updates = [e for e in events(stream) if e["type"] == "UPDATE"]
         assert updates[0]["update"]["status"]["state"] == "TASK_RUNNING"
         finished = dict(running, state="TASK_FINISHED", uuid="ZG9uZQ==")
-        master.status_from_agent({"agent_id": {"value": agent_id},
-                                  "framework_id": {"value": framework.id}, "status": finished})
+        master.status_from_agent(
+            {
+                "agent_id": {"value": agent_id},
+                "framework_id": {"value": framework.id},
+                "status": finished,
+            }
+        )
         assert framework.tasks["t1"].state == "TASK_FINISHED"
-        master.acknowledge(framework, {"acknowledge": {
-            "agent_id": {"value": agent_id}, "task_id": {"value": "t1"}, "uuid": "ZG9uZQ=="}})
+        master.acknowledge(
+            framework,
+            {
+                "acknowledge": {
+                    "agent_id": {"value": agent_id},
+                    "task_id": {"value": "t1"},
+                    "uuid": "ZG9uZQ==",
+                }
+            },
+        )
         await settle()
         assert "t1" not in framework.tasks
         assert framework.completed_tasks[0].state == "TASK_FINISHED"
@@ -79,12 +115,33 @@ def test_invalid_offer_and_oversized_task_are_rejected() -> None:
         stream = EventStream("s")
         await master.subscribe(subscribe_call(), stream)
         await settle()
-        offer = [e for e in events(stream) if e["type"] == "OFFERS"][0]["offers"]["offers"][0]
+        offer = next(e for e in events(stream) if e["type"] == "OFFERS")["offers"]["offers"][0]
         framework = next(iter(master.frameworks.values()))
-        master.accept(framework, {"accept": {"offer_ids": [{"value": "nope"}], "operations": [
-            {"type": "LAUNCH", "launch": {"task_infos": [task_info("lost", agent_id)]}}]}})
-        master.accept(framework, {"accept": {"offer_ids": [offer["id"]], "operations": [
-            {"type": "LAUNCH", "launch": {"task_infos": [task_info("big", agent_id, cpus=64)]}}]}})
+        master.accept(
+            framework,
+            {
+                "accept": {
+                    "offer_ids": [{"value": "nope"}],
+                    "operations": [
+                        {"type": "LAUNCH", "launch": {"task_infos": [task_info("lost", agent_id)]}}
+                    ],
+                }
+            },
+        )
+        master.accept(
+            framework,
+            {
+                "accept": {
+                    "offer_ids": [offer["id"]],
+                    "operations": [
+                        {
+                            "type": "LAUNCH",
+                            "launch": {"task_infos": [task_info("big", agent_id, cpus=64)]},
+                        }
+                    ],
+                }
+            },
+        )
         statuses = [e["update"]["status"] for e in events(stream) if e["type"] == "UPDATE"]
         assert statuses[0]["state"] == "TASK_LOST"
         assert statuses[0]["reason"] == "REASON_INVALID_OFFERS"
@@ -108,17 +165,23 @@ def test_a_new_leader_recovers_agents_frameworks_and_tasks_from_the_registry() -
         await second.become_leader()
         assert agent_id in second.recovered_agents
         assert second.frameworks[framework_id].recovered
-        running = {"task_id": {"value": "t1"}, "framework_id": {"value": framework_id},
-                   "name": "t1", "state": "TASK_RUNNING",
-                   "resources": task_info("t1", agent_id)["resources"],
-                   "statuses": [{"state": "TASK_RUNNING", "task_id": {"value": "t1"}}]}
+        running = {
+            "task_id": {"value": "t1"},
+            "framework_id": {"value": framework_id},
+            "name": "t1",
+            "state": "TASK_RUNNING",
+            "resources": task_info("t1", agent_id)["resources"],
+            "statuses": [{"state": "TASK_RUNNING", "task_id": {"value": "t1"}}],
+        }
         answer = await second.register_agent(agent_body(agent_id=agent_id, tasks=[running]))
         assert answer["removed_frameworks"] == []
         assert value(answer["agent_id"]) == agent_id
         assert second.frameworks[framework_id].tasks["t1"].state == "TASK_RUNNING"
         stream = EventStream("s2")
-        assert await second.subscribe(subscribe_call("marathon", framework_id=framework_id),
-                                      stream) is None
+        assert (
+            await second.subscribe(subscribe_call("marathon", framework_id=framework_id), stream)
+            is None
+        )
         second.reconcile(second.frameworks[framework_id], {"reconcile": {"tasks": []}})
         await settle()
         updates = [e["update"]["status"] for e in events(stream) if e["type"] == "UPDATE"]
@@ -141,10 +204,19 @@ def test_unreachable_agent_loses_tasks_of_non_partition_aware_frameworks() -> No
         stream = EventStream("s")
         await master.subscribe(subscribe_call(), stream)
         await settle()
-        offer = [e for e in events(stream) if e["type"] == "OFFERS"][0]["offers"]["offers"][0]
+        offer = next(e for e in events(stream) if e["type"] == "OFFERS")["offers"]["offers"][0]
         framework = next(iter(master.frameworks.values()))
-        master.accept(framework, {"accept": {"offer_ids": [offer["id"]], "operations": [
-            {"type": "LAUNCH", "launch": {"task_infos": [task_info("t1", agent_id)]}}]}})
+        master.accept(
+            framework,
+            {
+                "accept": {
+                    "offer_ids": [offer["id"]],
+                    "operations": [
+                        {"type": "LAUNCH", "launch": {"task_infos": [task_info("t1", agent_id)]}}
+                    ],
+                }
+            },
+        )
         for _ in range(3):
             await master.check_agent_pings()
         assert agent_id in master.unreachable_agents

@@ -23,8 +23,9 @@ def test_subtract_splits_ranges_and_drops_empty_scalars() -> None:
 
 def test_contains_respects_reservation_roles() -> None:
     public = Resources.parse("cpus:2;mem:512", role="slave_public")
-    wanted = Resources.from_v1([{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1},
-                                 "role": "slave_public"}])
+    wanted = Resources.from_v1(
+        [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "role": "slave_public"}]
+    )
     unreserved = Resources.from_v1([{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}])
     assert public.contains(wanted)
     assert not public.contains(unreserved)
@@ -35,8 +36,13 @@ def test_contains_respects_reservation_roles() -> None:
 def test_v1_json_carries_role_and_allocation_info() -> None:
     items = Resources.parse("cpus:0.5;ports:[80-81]", role="slave_public").to_v1("slave_public")
     cpus = next(i for i in items if i["name"] == "cpus")
-    assert cpus == {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5},
-                    "role": "slave_public", "allocation_info": {"role": "slave_public"}}
+    assert cpus == {
+        "name": "cpus",
+        "type": "SCALAR",
+        "scalar": {"value": 0.5},
+        "role": "slave_public",
+        "allocation_info": {"role": "slave_public"},
+    }
     ports = next(i for i in items if i["name"] == "ports")
     assert ports["ranges"] == {"range": [{"begin": 80, "end": 81}]}
 
