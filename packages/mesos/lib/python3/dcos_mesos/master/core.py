@@ -178,6 +178,14 @@ class Master:
             self.allocator.add_framework(framework_id, framework.roles, active=False)
         self.elected_time = self.clock()
         self.leader_info = self.info
+        # A recovered framework has its failover_timeout from now to re-subscribe.
+        loop = asyncio.get_running_loop()
+        for framework in self.frameworks.values():
+            timeout = float(framework.info.get("failover_timeout", 0.0))
+            framework.failover_handle = loop.call_later(
+                max(timeout, 0.0),
+                lambda fid=framework.id: self.spawn(self._failover_expired(fid)),
+            )
         log.info(
             "elected leader %s; recovered %d agents, %d frameworks from the registry",
             self.id,
