@@ -125,6 +125,7 @@ class Master:
         self._allocation_timer: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._persist_lock = asyncio.Lock()
+        self._removed_here: set[str] = set()  # agents this master marked unreachable
 
     # -- helpers ------------------------------------------------------------------
 
@@ -224,6 +225,11 @@ class Master:
         self.agents[agent_id] = agent
         self.recovered_agents.pop(agent_id, None)
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
+        # As Mesos: if this master marked the agent unreachable, only partition-aware
+        # frameworks keep their tasks; the others were told TASK_LOST and are shut down.
+        removed_here = agent_id in self._removed_here
+        self._removed_here.discard(agent_id)
+        shutdown: set[str] = set()
         self.allocator.add_agent(agent_id, total)
 
         # The agent's own account of its executors and tasks wins (frameworks the
@@ -240,6 +246,10 @@ class Master:
                 framework_id, agent_id, Resources.from_v1(executor.get("resources"))
             )
         for task_v1 in body.get("tasks") or []:
+            framework = self.frameworks.get(value(task_v1.get("framework_id")))
+            if removed_here and framework is not None and not framework.partition_aware:
+                shutdown.add(framework.id)
+                continue
             self._adopt_task(agent, task_v1, was_unreachable)
         await self.persist()
         event_agent = self.agent_v1(agent)
@@ -256,7 +266,7 @@ class Master:
         known = set(self.frameworks)
         return {
             "removed_frameworks": sorted(
-                {value(t.get("framework_id")) for t in body.get("tasks") or []} - known
+                ({value(t.get("framework_id")) for t in body.get("tasks") or []} - known) | shutdown
             ),
             "agent_id": wrap(agent_id),
             "master_id": self.id,
@@ -344,6 +354,7 @@ class Master:
         self.allocator.remove_agent(agent.id)
         del self.agents[agent.id]
         self.unreachable_agents[agent.id] = {"info": agent.info_v1(), "ip": agent.ip}
+        self._removed_here.add(agent.id)
         now = self.clock()
         for (framework_id, task_id), task in list(agent.tasks.items()):
             framework = self.frameworks.get(framework_id)
