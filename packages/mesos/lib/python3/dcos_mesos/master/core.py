@@ -251,6 +251,8 @@ class Master:
                 shutdown.add(framework.id)
                 continue
             self._adopt_task(agent, task_v1, was_unreachable)
+        if existing is not None:
+            self._lose_unreported(existing, agent)
         await self.persist()
         event_agent = self.agent_v1(agent)
         self.broadcast({"type": "AGENT_ADDED", "agent_added": {"agent": event_agent}})
@@ -316,6 +318,31 @@ class Master:
             self.allocator.allocate_used(framework_id, agent.id, task.resources)
         if was_unreachable:
             self.broadcast({"type": "TASK_ADDED", "task_added": {"task": task.to_v1()}})
+
+    def _lose_unreported(self, before: Agent, after: Agent) -> None:
+        """Tasks the master had on an agent that the re-registering agent no longer has."""
+        for key, task in before.tasks.items():
+            if key in after.tasks or is_terminal(task.state) or task.state == "TASK_STAGING":
+                continue  # a launch may still be on its way to the agent
+            framework = self.frameworks.get(task.framework_id)
+            if framework is None:
+                continue
+            state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
+            status = idlib.status(
+                task.id,
+                state,
+                agent_id=after.id,
+                source="SOURCE_MASTER",
+                reason="REASON_RECONCILIATION",
+                with_uuid=False,
+                message="Task is unknown to the agent",
+            )
+            # Not apply_status: the re-added agent never counted this task's resources.
+            task.statuses.append(status)
+            task.state = state
+            self._complete(framework, task)
+            self.send_update(framework, status)
+            self.broadcast_task_updated(framework.id, status, state)
 
     def agent_pinged(self, agent_id: str) -> bool:
         agent = self.agents.get(agent_id)
