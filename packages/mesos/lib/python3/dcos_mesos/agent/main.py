@@ -105,6 +105,7 @@ class LeaderLink:
     def __init__(self, client: HttpClient) -> None:
         self.client = client
         self.url = ""
+        self.leader_id = ""
 
     async def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         if not self.url:
@@ -148,10 +149,12 @@ async def run_agent() -> None:
     def watch(children: list[str]) -> None:
         info_ = mesos_leader.leader(zk_client)
         url = info_.url if info_ else ""
+        leader_id = info_.id if info_ else ""
 
         def apply() -> None:
-            if url != link.url:
-                link.url = url
+            # A restarted master keeps its address but has a new id: re-register with it too.
+            if (url, leader_id) != (link.url, link.leader_id):
+                link.url, link.leader_id = url, leader_id
                 agent.master_hostname = info_.hostname if info_ else ""
                 agent.registered.clear()
                 log.info("leading master is now %s", url or "nobody")
