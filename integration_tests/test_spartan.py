@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
+from polling import wait_for
+from kazoo.client import KazooClient
 
 from systemd_units import show
 
@@ -53,14 +55,11 @@ def main_pid(unit: str = "dcos-spartan.service") -> int:
     return int(show(unit, "MainPID")["MainPID"])
 
 
-def wait_for(condition: Callable[[], bool], deadline: float, what: str) -> float:
+def seconds_until(condition: Callable[[], bool], deadline: float, what: str) -> float:
     """Poll until `condition` holds; returns the seconds it took."""
     start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not within {deadline}s")
+    wait_for(condition, deadline, what)
+    return time.monotonic() - start
 
 
 def nameservers(path: str = "/etc/resolv.conf") -> list[str]:
@@ -139,13 +138,34 @@ def test_other_names_resolve_through_the_upstream(
     assert a_records(ask(SPARTANS[0], name, tcp=tcp)) == expected
 
 
-def test_mesos_goes_to_mesos_dns(master_hosts: list[str]) -> None:
+@pytest.mark.parametrize("name", ["leader.mesos", "master.mesos"])
+def test_mesos_goes_to_mesos_dns(master_hosts: list[str], name: str) -> None:
+    expected = a_records(ask(master_hosts[0], name, port=MESOS_DNS_PORT))
+    assert expected, f"Mesos-DNS knows no {name}"
+    for spartan in SPARTANS:
+        assert a_records(ask(spartan, name)) == expected
+
+
+def test_zk_names_are_the_masters(master_hosts: list[str]) -> None:
+    for index, master in enumerate(master_hosts):
+        assert a_records(ask(SPARTANS[0], f"zk-{index + 1}.zk")) == {master}
+    # DC/OS's connection strings name five servers whatever the number of masters.
+    assert a_records(ask(SPARTANS[0], "zk-5.zk")) <= set(master_hosts)
+    assert ask(SPARTANS[0], "zk-6.zk").header.rcode == RCODE.NXDOMAIN
+
+
+def test_kazoo_connects_through_zk_names(master_hosts: list[str]) -> None:
+    # DC/OS's test_if_all_mesos_masters_have_registered.
+    hosts = ",".join(f"zk-{i + 1}.zk:2181" for i in range(len(master_hosts)))
+    zk = KazooClient(hosts=hosts)
+    zk.start(timeout=30)
     try:
-        expected = a_records(ask(master_hosts[0], "leader.mesos", port=MESOS_DNS_PORT))
-    except OSError:
-        pytest.skip("Mesos-DNS does not answer on port 61053 (not installed yet)")
-    assert expected, "Mesos-DNS knows no leader yet"
-    assert a_records(ask(SPARTANS[0], "leader.mesos")) == expected
+        infos = [c for c in zk.get_children("/mesos") if c.startswith("json.info_")]
+        ips = sorted(json.loads(zk.get(f"/mesos/{c}")[0])["address"]["ip"] for c in infos)
+    finally:
+        zk.stop()
+        zk.close()
+    assert ips == sorted(master_hosts)
 
 
 def test_resolv_conf_names_the_spartan_addresses(expanded_config: dict[str, Any]) -> None:
@@ -167,8 +187,8 @@ def test_spartan_comes_back_after_kill() -> None:
     before = main_pid()
     assert before > 0
     subprocess.run(["kill", "-9", str(before)], check=True)
-    wait_for(lambda: main_pid() not in (0, before) and answers_ready(),
-             RECOVERY_DEADLINE, "spartan answering again after kill -9")
+    seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
+                  RECOVERY_DEADLINE, "spartan answering again after kill -9")
 
 
 def test_watchdog_restarts_a_hung_spartan() -> None:
@@ -177,8 +197,8 @@ def test_watchdog_restarts_a_hung_spartan() -> None:
     before = main_pid()
     subprocess.run(["kill", "-STOP", str(before)], check=True)
     try:
-        wait_for(lambda: main_pid() not in (0, before) and answers_ready(),
-                 RECOVERY_DEADLINE, "watchdog restarting a hung spartan")
+        seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
+                      RECOVERY_DEADLINE, "watchdog restarting a hung spartan")
     finally:
         # Gone already if the restart killed it; harmless then.
         subprocess.run(["kill", "-CONT", str(before)], capture_output=True)
@@ -195,6 +215,6 @@ def test_gen_resolvconf_falls_back_to_upstreams_and_returns(
         assert nameservers() and set(nameservers()) <= set(fallback), nameservers()
     finally:
         subprocess.run(["systemctl", "start", "dcos-spartan.service"], check=True)
-        wait_for(answers_ready, RECOVERY_DEADLINE, "spartan answering after start")
+        seconds_until(answers_ready, RECOVERY_DEADLINE, "spartan answering after start")
         run_gen_resolvconf()
     assert sorted(nameservers()) == SPARTANS

@@ -1,8 +1,25 @@
-"""Readiness: named checks, run in order under one deadline (DESIGN.md section 7).
+"""Readiness: named checks, run in order under one deadline.
 
 A check is a value: a name that reads as a fact, the node it is about, and a
-callable that returns (ok, detail). A timeout raises NotReadyError naming the
-check, the node and the last answer; it never reports success.
+probe that returns (ok, detail). `dcos_checks` lists them in boot order;
+`wait_until` polls each with the one poll helper (`minidcos._util.polling`)
+until it passes. A timeout raises NotReadyError naming the check, the node
+and the last answer; it never reports success. A probe that sees it can
+never pass (the container is gone) raises CannotPassError, which fails at
+once.
+
+Adding a component's check (packages/README.md has the whole checklist):
+
+    def marathon_leader(node: Node) -> Check:
+        port = package_port("marathon")       # from packages/marathon/buildinfo.json
+
+        def probe() -> tuple[bool, str]:
+            leader = http_json(f"http://{node.ip_address}:{port}/v2/leader")
+            return bool(leader.get("leader")), f"leader: {leader}"
+
+        return Check("Marathon has a leader", node, probe)
+
+and one line in `dcos_checks`, after the checks of what it needs.
 """
 
 from __future__ import annotations
@@ -17,12 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from minidcos._util.polling import Poll, PollTimeoutError, wait_for
 from minidcos.errors import NotReadyError
+from minidcos.installer.packages import package_port
 from minidcos.node import Node, Role
 from minidcos.status import Status
 
+__all__ = ["CannotPassError", "Check", "dcos_checks", "http_json", "package_port", "wait_until"]
+
 # Errors that mean "not yet": the service is still starting.
 TRANSIENT = (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, ValueError)
+POLL_INTERVAL_S = 0.2
+MAX_POLL_INTERVAL_S = 0.5  # a ready cluster is noticed within half a second
 
 
 class CannotPassError(Exception):
@@ -36,37 +59,48 @@ class Check:
     probe: Callable[[], tuple[bool, str]]
 
 
-def http_json(url: str, timeout: float = 3.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 3.0, token: str | None = None) -> Any:
+    """GET `url` as JSON; with `token`, as a logged-in client (Admin Router's protected
+    locations want one: `iam.test_user_token(master)`)."""
+    headers = {"Authorization": f"token={token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
 def wait_until(
-    checks: Sequence[Check], timeout_s: float, status: Status, poll_s: float = 0.25
+    checks: Sequence[Check],
+    timeout_s: float,
+    status: Status,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Run each check in order until it passes; all of them share one deadline."""
-    start = time.monotonic()
+    start = clock()
     deadline = start + timeout_s
     for check in checks:
-        last = "no answer yet"
-        while True:
-            try:
-                ok, last = check.probe()
-            except TRANSIENT as exc:
-                ok, last = False, f"{type(exc).__name__}: {exc}"
-            except CannotPassError as exc:
-                raise NotReadyError(
-                    check.name, str(check.node), time.monotonic() - start, str(exc)
-                ) from exc
-            if ok:
-                status.line(
-                    f"     \u2713 {check.name}: {check.node.reference} "
-                    f"({time.monotonic() - start:.1f} s)"
-                )
-                break
-            if time.monotonic() >= deadline:
-                raise NotReadyError(check.name, str(check.node), time.monotonic() - start, last)
-            time.sleep(poll_s)
+
+        def poll(check: Check = check) -> Poll[None]:
+            ok, detail = check.probe()
+            return Poll(ok, None, detail)
+
+        try:
+            wait_for(
+                poll,
+                max(0.0, deadline - clock()),
+                check.name,
+                interval_s=POLL_INTERVAL_S,
+                max_interval_s=MAX_POLL_INTERVAL_S,
+                transient=TRANSIENT,
+                clock=clock,
+                sleep=sleep,
+            )
+        except PollTimeoutError as exc:
+            raise NotReadyError(check.name, str(check.node), clock() - start, exc.last) from None
+        except CannotPassError as exc:
+            raise NotReadyError(check.name, str(check.node), clock() - start, str(exc)) from exc
+        status.line(f"     \u2713 {check.name}: {check.node.reference} ({clock() - start:.1f} s)")
 
 
 # -- the checks of a DC/OS cluster, in boot order -----------------------------
@@ -98,8 +132,10 @@ def dcos_installed(node: Node) -> Check:
 
 
 def zookeeper_quorum(node: Node, num_masters: int) -> Check:
+    port = package_port("exhibitor")
+
     def probe() -> tuple[bool, str]:
-        servers = http_json(f"http://{node.ip_address}:8181/exhibitor/v1/cluster/status")
+        servers = http_json(f"http://{node.ip_address}:{port}/exhibitor/v1/cluster/status")
         serving = [s for s in servers if s.get("code") == 3]
         leaders = [s for s in servers if s.get("isLeader")]
         detail = f"{len(serving)}/{num_masters} serving, {len(leaders)} leader(s): {servers}"
@@ -108,8 +144,16 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
 
 
+def has_mesos(master: Node) -> bool:
+    """Whether the installer put a Mesos master on this node (a real DC/OS one always does)."""
+    unit = "/etc/systemd/system/dcos-mesos-master.service"
+    return master.run(["test", "-e", unit], check=False).returncode == 0
+
+
 def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
     def probe() -> tuple[bool, str]:
+        if not has_mesos(node):
+            return True, "skipped: this installer has no Mesos master"
         leaders = set()
         for master in masters:
             state = http_json(f"http://{master.ip_address}:5050/state")
@@ -122,6 +166,8 @@ def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
 
 def mesos_agents_registered(node: Node, agents: Sequence[Node]) -> Check:
     def probe() -> tuple[bool, str]:
+        if not has_mesos(node):
+            return True, "skipped: this installer has no Mesos master"
         state = http_json(f"http://{node.ip_address}:5050/state")
         leader = state.get("leader_info", {}).get("hostname")
         if not leader:
@@ -134,9 +180,56 @@ def mesos_agents_registered(node: Node, agents: Sequence[Node]) -> Check:
     return Check("every agent registered with the Mesos leader", node, probe)
 
 
-def units_healthy(node: Node) -> Check:
+def iam_answers(node: Node) -> Check:
+    """dcos-oauth answers on the master (it listens on 127.0.0.1 only)."""
+    port = package_port("dcos-oauth")
+
     def probe() -> tuple[bool, str]:
-        health = http_json(f"http://{node.ip_address}:1050/system/health/v1")
+        proc = node.run(
+            ["curl", "-sS", "--max-time", "3", f"http://127.0.0.1:{port}/acs/api/v1/groups"],
+            check=False,
+        )
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"array"' in answer, answer or "no answer"
+
+    return Check("IAM answers (dcos-oauth)", node, probe)
+
+
+def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
+    """Spartan on `node` answers leader.mesos (from Mesos-DNS) with one of the masters.
+
+    An installer without a Mesos master has no leader to name: the check then
+    passes and says so.
+    """
+    master_ips = {m.ip_address for m in masters}
+
+    def probe() -> tuple[bool, str]:
+        has_mesos = masters[0].run(
+            ["test", "-e", "/etc/systemd/system/dcos-mesos-master.service"], check=False
+        )
+        if has_mesos.returncode != 0:
+            return True, "skipped: this installer has no Mesos master"
+        proc = node.run(
+            ["dig", "+short", "+time=1", "+tries=1", "@198.51.100.1", "leader.mesos", "A"],
+            check=False,
+        )
+        answer = proc.stdout.decode().strip() or proc.stderr.decode().strip() or "no answer"
+        ips = set(answer.split())
+        return len(ips) == 1 and ips <= master_ips, f"leader.mesos: {answer}"
+
+    return Check("leader.mesos resolves through spartan", node, probe)
+
+
+def units_healthy(node: Node) -> Check:
+    # Diagnostics listens on its own TCP port on masters; on agents Admin
+    # Router Agent fronts it, as in DC/OS.
+    if node.role is Role.MASTER:
+        port = package_port("dcos-diagnostics")
+    else:
+        port = package_port("adminrouter", "agent")
+
+    def probe() -> tuple[bool, str]:
+        health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
             for u in health.get("units", [])
@@ -150,6 +243,11 @@ def units_healthy(node: Node) -> Check:
 
 
 def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
+    """Every readiness check of a DC/OS cluster, in boot order.
+
+    A component adds its check here, after the checks of what it needs and
+    before the last one (every unit healthy).
+    """
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
@@ -157,6 +255,8 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     if masters:
         checks += [mesos_leader_elected(masters[0], masters)]
         checks += [mesos_agents_registered(masters[0], agents)]
+    checks += [iam_answers(m) for m in masters]
+    checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [units_healthy(n) for n in nodes]
     return checks
 
