@@ -45,11 +45,15 @@ def get(url: str, **kwargs: Any) -> requests.Response:
 @pytest.fixture(scope="module")
 def leader(master_hosts: list[str]) -> str:
     def probe() -> Poll[str]:
-        response = requests.get(f"http://{master_hosts[0]}:5050/master/redirect",
-                                allow_redirects=False, timeout=5)
+        response = requests.get(
+            f"http://{master_hosts[0]}:5050/master/redirect", allow_redirects=False, timeout=5
+        )
         location = response.headers.get("Location", "")
-        return Poll(response.status_code == 307 and bool(location), "http:" + location,
-                    f"{response.status_code} {location}")
+        return Poll(
+            response.status_code == 307 and bool(location),
+            "http:" + location,
+            f"{response.status_code} {location}",
+        )
 
     return str(wait_for(probe, 30, "a leading Mesos master"))
 
@@ -74,10 +78,17 @@ def on_host(host: str, role: str = "*") -> Any:
     return lambda offer: offer["hostname"] == host and offer["allocation_info"]["role"] == role
 
 
-def run_task(scheduler: Scheduler, task: dict[str, Any], host: str | None = None,
-             role: str = "*", until: set[str] | None = None, timeout: float = 60) -> dict[str, Any]:
-    offer = scheduler.offer(on_host(host, role) if host else
-                            (lambda o: o["allocation_info"]["role"] == role))
+def run_task(
+    scheduler: Scheduler,
+    task: dict[str, Any],
+    host: str | None = None,
+    role: str = "*",
+    until: set[str] | None = None,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    offer = scheduler.offer(
+        on_host(host, role) if host else (lambda o: o["allocation_info"]["role"] == role)
+    )
     scheduler.launch(offer, [task])
     return scheduler.wait_state(task["task_id"]["value"], until or {"TASK_FINISHED"}, timeout)
 
@@ -105,8 +116,9 @@ def test_leader_znodes_hold_master_info(master_hosts: list[str]) -> None:
         assert info["pid"] == f"master@{info['address']['ip']}:5050"
 
 
-def test_every_agent_registered(state: dict[str, Any], agent_hosts: list[str],
-                                public_agent_hosts: list[str]) -> None:
+def test_every_agent_registered(
+    state: dict[str, Any], agent_hosts: list[str], public_agent_hosts: list[str]
+) -> None:
     hosts = {s["hostname"]: s for s in state["slaves"]}
     assert sorted(hosts) == sorted(agent_hosts + public_agent_hosts)
     for host in public_agent_hosts:
@@ -116,7 +128,8 @@ def test_every_agent_registered(state: dict[str, Any], agent_hosts: list[str],
     for host in agent_hosts:
         assert hosts[host]["reserved_resources"] == {}
         assert hosts[host]["resources"]["ports"] == (
-            "[1025-2180, 2182-3887, 3889-5049, 5052-8079, 8082-8180, 8182-32000]")
+            "[1025-2180, 2182-3887, 3889-5049, 5052-8079, 8082-8180, 8182-32000]"
+        )
 
 
 def test_agent_default_role(agent_hosts: list[str], public_agent_hosts: list[str]) -> None:
@@ -125,8 +138,10 @@ def test_agent_default_role(agent_hosts: list[str], public_agent_hosts: list[str
         assert get(f"http://{host}:5051/flags").json()["flags"]["default_role"] == "*"
     for host in public_agent_hosts:
         assert get(f"http://{host}:5051/state").json()["flags"]["default_role"] == "slave_public"
-        assert get(f"http://{host}:5051/slave(1)/state").json()["flags"][
-            "default_role"] == "slave_public"
+        assert (
+            get(f"http://{host}:5051/slave(1)/state").json()["flags"]["default_role"]
+            == "slave_public"
+        )
 
 
 # -- v0 endpoints ----------------------------------------------------------------------
@@ -134,9 +149,24 @@ def test_agent_default_role(agent_hosts: list[str], public_agent_hosts: list[str
 
 def test_master_v0_endpoints(leader: str) -> None:
     state = get(leader + "/state").json()
-    for key in ("version", "build_date", "start_time", "elected_time", "id", "pid", "hostname",
-                "activated_slaves", "leader", "leader_info", "flags", "slaves", "frameworks",
-                "completed_frameworks", "unregistered_frameworks", "orphan_tasks"):
+    for key in (
+        "version",
+        "build_date",
+        "start_time",
+        "elected_time",
+        "id",
+        "pid",
+        "hostname",
+        "activated_slaves",
+        "leader",
+        "leader_info",
+        "flags",
+        "slaves",
+        "frameworks",
+        "completed_frameworks",
+        "unregistered_frameworks",
+        "orphan_tasks",
+    ):
         assert key in state, key
     assert state["version"] == "1.4.0"
     assert state["leader"] == state["pid"]
@@ -144,12 +174,21 @@ def test_master_v0_endpoints(leader: str) -> None:
     summary = get(leader + "/state-summary").json()
     assert set(summary) >= {"hostname", "slaves", "frameworks"}
     for slave in summary["slaves"]:
-        assert {"id", "pid", "hostname", "resources", "used_resources", "TASK_RUNNING",
-                "framework_ids", "active"} <= set(slave)
+        assert {
+            "id",
+            "pid",
+            "hostname",
+            "resources",
+            "used_resources",
+            "TASK_RUNNING",
+            "framework_ids",
+            "active",
+        } <= set(slave)
     assert set(get(leader + "/slaves").json()) == {"slaves", "recovered_slaves"}
     assert "tasks" in get(leader + "/tasks").json()
     assert {"frameworks", "completed_frameworks", "unregistered_frameworks"} <= set(
-        get(leader + "/frameworks").json())
+        get(leader + "/frameworks").json()
+    )
     assert "roles" in get(leader + "/roles").json()
     assert requests.get(leader + "/health", timeout=5).status_code == 200
     metrics = get(leader + "/metrics/snapshot").json()
@@ -163,8 +202,9 @@ def test_master_v0_endpoints(leader: str) -> None:
 
 def test_master_redirect(leader: str, master_hosts: list[str]) -> None:
     for master in master_hosts:
-        response = requests.get(f"http://{master}:5050/master/redirect", allow_redirects=False,
-                                timeout=5)
+        response = requests.get(
+            f"http://{master}:5050/master/redirect", allow_redirects=False, timeout=5
+        )
         assert response.status_code == 307
         assert "http:" + response.headers["Location"] == leader
 
@@ -178,8 +218,19 @@ def test_teardown_needs_a_framework(leader: str) -> None:
 def test_agent_v0_endpoints(agent_hosts: list[str]) -> None:
     host = agent_hosts[0]
     state = get(f"http://{host}:5051/state").json()
-    for key in ("version", "id", "pid", "hostname", "resources", "attributes", "flags",
-                "frameworks", "completed_frameworks", "master_hostname", "capabilities"):
+    for key in (
+        "version",
+        "id",
+        "pid",
+        "hostname",
+        "resources",
+        "attributes",
+        "flags",
+        "frameworks",
+        "completed_frameworks",
+        "master_hostname",
+        "capabilities",
+    ):
         assert key in state, key
     assert requests.get(f"http://{host}:5051/health", timeout=5).status_code == 200
     assert get(f"http://{host}:5051/containerizer/debug").json() == {"pending": []}
@@ -199,13 +250,17 @@ def test_scheduler_api_errors(leader: str, scheduler: Scheduler) -> None:
     response = requests.post(url, json={"type": "REVIVE"}, timeout=5)
     assert response.status_code == 400
     assert "Expecting 'framework_id' to be present" in response.text
-    response = requests.post(url, json={"type": "REVIVE", "framework_id": {"value": "nope"}},
-                             timeout=5)
+    response = requests.post(
+        url, json={"type": "REVIVE", "framework_id": {"value": "nope"}}, timeout=5
+    )
     assert response.status_code == 400
     assert response.text == "Framework cannot be found"
-    response = requests.post(url, timeout=5, headers={"Mesos-Stream-Id": "bad"},
-                             json={"type": "REVIVE",
-                                   "framework_id": {"value": scheduler.framework_id}})
+    response = requests.post(
+        url,
+        timeout=5,
+        headers={"Mesos-Stream-Id": "bad"},
+        json={"type": "REVIVE", "framework_id": {"value": scheduler.framework_id}},
+    )
     assert response.status_code == 400
     assert "didn't match the stream ID" in response.text
     assert requests.get(url, timeout=5).status_code == 405
@@ -215,8 +270,10 @@ def test_command_task_finishes(leader: str, scheduler: Scheduler, agent_hosts: l
     task = command_task("finish", "echo hello from mesos")
     status = run_task(scheduler, task, agent_hosts[0])
     assert status["message"] == "Command exited with status 0"
-    assert status["container_status"]["network_infos"][0]["ip_addresses"][0][
-        "ip_address"] == agent_hosts[0]
+    assert (
+        status["container_status"]["network_infos"][0]["ip_addresses"][0]["ip_address"]
+        == agent_hosts[0]
+    )
     states = [s["state"] for s in scheduler.statuses(task["task_id"]["value"])]
     assert states == ["TASK_RUNNING", "TASK_FINISHED"]
 
@@ -240,8 +297,9 @@ def test_task_over_memory_limit_is_killed(scheduler: Scheduler, agent_hosts: lis
 
 
 def test_failing_command_reports_its_status(scheduler: Scheduler, agent_hosts: list[str]) -> None:
-    status = run_task(scheduler, command_task("fails", "exit 3"), agent_hosts[0],
-                      until={"TASK_FAILED"})
+    status = run_task(
+        scheduler, command_task("fails", "exit 3"), agent_hosts[0], until={"TASK_FAILED"}
+    )
     assert status["message"] == "Command exited with status 3"
 
 
@@ -253,32 +311,43 @@ def test_kill_a_running_task(scheduler: Scheduler, agent_hosts: list[str]) -> No
     assert status["message"] == "Command terminated with signal Terminated"
 
 
-def test_task_stdout_readable_through_files(scheduler: Scheduler, agent_hosts: list[str],
-                                            state: dict[str, Any]) -> None:
+def test_task_stdout_readable_through_files(
+    scheduler: Scheduler, agent_hosts: list[str], state: dict[str, Any]
+) -> None:
     marker = uuid.uuid4().hex
     task = command_task("stdout", f"echo {marker}")
     run_task(scheduler, task, agent_hosts[0])
     agent = f"http://{agent_hosts[0]}:5051"
     agent_state = get(agent + "/state").json()
-    executors = [e for f in agent_state["frameworks"] + agent_state["completed_frameworks"]
-                 for e in f["executors"] + f["completed_executors"]
-                 if e["id"] == task["task_id"]["value"]]
+    executors = [
+        e
+        for f in agent_state["frameworks"] + agent_state["completed_frameworks"]
+        for e in f["executors"] + f["completed_executors"]
+        if e["id"] == task["task_id"]["value"]
+    ]
     directory = executors[0]["directory"]
     assert directory.startswith("/var/lib/mesos/slave/slaves/")
     assert "/runs/" in directory
     read = get(agent + "/files/read", params={"path": directory + "/stdout", "offset": 0}).json()
     assert marker in read["data"] and read["offset"] == 0
-    names = {os.path.basename(f["path"]) for f in get(agent + "/files/browse",
-                                                      params={"path": directory}).json()}
+    names = {
+        os.path.basename(f["path"])
+        for f in get(agent + "/files/browse", params={"path": directory}).json()
+    }
     assert {"stdout", "stderr"} <= names
     download = get(agent + "/files/download", params={"path": directory + "/stdout"})
     assert marker.encode() in download.content
-    assert requests.get(agent + "/files/read", params={"path": "/etc/passwd", "offset": 0},
-                        timeout=5).status_code == 404
+    assert (
+        requests.get(
+            agent + "/files/read", params={"path": "/etc/passwd", "offset": 0}, timeout=5
+        ).status_code
+        == 404
+    )
 
 
-def test_task_stdout_through_admin_router(scheduler: Scheduler, agent_hosts: list[str],
-                                          state: dict[str, Any], master_hosts: list[str]) -> None:
+def test_task_stdout_through_admin_router(
+    scheduler: Scheduler, agent_hosts: list[str], state: dict[str, Any], master_hosts: list[str]
+) -> None:
     if not os.path.exists("/etc/systemd/system/dcos-adminrouter.service"):
         pytest.skip("Admin Router is not part of this distribution yet")
     marker = uuid.uuid4().hex
@@ -286,11 +355,16 @@ def test_task_stdout_through_admin_router(scheduler: Scheduler, agent_hosts: lis
     run_task(scheduler, task, agent_hosts[0])
     agent_id = agent_id_of(state, agent_hosts[0])
     agent_state = get(f"http://{master_hosts[0]}/agent/{agent_id}/state").json()
-    directory = next(e["directory"] for f in agent_state["frameworks"]
-                     for e in f["executors"] + f["completed_executors"]
-                     if e["id"] == task["task_id"]["value"])
-    read = get(f"http://{master_hosts[0]}/agent/{agent_id}/files/read",
-               params={"path": directory + "/stdout", "offset": 0}).json()
+    directory = next(
+        e["directory"]
+        for f in agent_state["frameworks"]
+        for e in f["executors"] + f["completed_executors"]
+        if e["id"] == task["task_id"]["value"]
+    )
+    read = get(
+        f"http://{master_hosts[0]}/agent/{agent_id}/files/read",
+        params={"path": directory + "/stdout", "offset": 0},
+    ).json()
     assert marker in read["data"]
 
 
@@ -304,10 +378,14 @@ def tiny_image(scheduler: Scheduler, agent_hosts: list[str]) -> str:
     return TINY_IMAGE
 
 
-def test_docker_task_finishes(scheduler: Scheduler, agent_hosts: list[str], tiny_image: str) -> None:
-    task = command_task("docker", "echo from docker; cat /proc/1/cmdline",
-                        container={"type": "DOCKER", "docker": {"image": tiny_image,
-                                                                "network": "BRIDGE"}})
+def test_docker_task_finishes(
+    scheduler: Scheduler, agent_hosts: list[str], tiny_image: str
+) -> None:
+    task = command_task(
+        "docker",
+        "echo from docker; cat /proc/1/cmdline",
+        container={"type": "DOCKER", "docker": {"image": tiny_image, "network": "BRIDGE"}},
+    )
     status = run_task(scheduler, task, agent_hosts[0])
     assert status["message"] == "Command exited with status 0"
     running = scheduler.statuses(task["task_id"]["value"])[0]
@@ -317,18 +395,22 @@ def test_docker_task_finishes(scheduler: Scheduler, agent_hosts: list[str], tiny
 
 def test_docker_task_with_missing_image_fails(scheduler: Scheduler, agent_hosts: list[str]) -> None:
     image = f"mesos-test/absent-{uuid.uuid4().hex[:6]}"
-    task = command_task("noimage", "true", container={"type": "DOCKER",
-                                                      "docker": {"image": image}})
+    task = command_task("noimage", "true", container={"type": "DOCKER", "docker": {"image": image}})
     status = run_task(scheduler, task, agent_hosts[0], until={"TASK_FAILED"})
     assert image in status["message"]
 
 
-def test_ucr_task_runs_in_image_rootfs(scheduler: Scheduler, agent_hosts: list[str],
-                                       tiny_image: str) -> None:
+def test_ucr_task_runs_in_image_rootfs(
+    scheduler: Scheduler, agent_hosts: list[str], tiny_image: str
+) -> None:
     task = command_task(
-        "ucr", "test ! -e /usr/bin/python3 && test -d /mnt/mesos/sandbox && echo ok > $MESOS_SANDBOX/out",
-        container={"type": "MESOS", "mesos": {"image": {"type": "DOCKER",
-                                                        "docker": {"name": tiny_image}}}})
+        "ucr",
+        "test ! -e /usr/bin/python3 && test -d /mnt/mesos/sandbox && echo ok > $MESOS_SANDBOX/out",
+        container={
+            "type": "MESOS",
+            "mesos": {"image": {"type": "DOCKER", "docker": {"name": tiny_image}}},
+        },
+    )
     run_task(scheduler, task, agent_hosts[0])
 
 
@@ -336,15 +418,33 @@ def test_ucr_task_runs_in_image_rootfs(scheduler: Scheduler, agent_hosts: list[s
 
 
 def test_task_group_shares_volume_and_shows_nested_containers(
-        leader: str, scheduler: Scheduler, agent_hosts: list[str]) -> None:
-    executor = {"type": "DEFAULT", "executor_id": {"value": f"pod-{uuid.uuid4().hex[:8]}"},
-                "resources": resources(0.1, 32)}
-    volume = [{"container_path": "shared", "mode": "RW", "source": {
-        "type": "SANDBOX_PATH", "sandbox_path": {"type": "PARENT", "path": "volumes/shared"}}}]
-    writer = command_task("writer", "echo shared-data > shared/file; sleep 300",
-                          container={"type": "MESOS", "volumes": volume})
-    reader = command_task("reader", "while ! grep -q shared-data shared/file; do sleep 0.1; done; "
-                          "sleep 300", container={"type": "MESOS", "volumes": volume})
+    leader: str, scheduler: Scheduler, agent_hosts: list[str]
+) -> None:
+    executor = {
+        "type": "DEFAULT",
+        "executor_id": {"value": f"pod-{uuid.uuid4().hex[:8]}"},
+        "resources": resources(0.1, 32),
+    }
+    volume = [
+        {
+            "container_path": "shared",
+            "mode": "RW",
+            "source": {
+                "type": "SANDBOX_PATH",
+                "sandbox_path": {"type": "PARENT", "path": "volumes/shared"},
+            },
+        }
+    ]
+    writer = command_task(
+        "writer",
+        "echo shared-data > shared/file; sleep 300",
+        container={"type": "MESOS", "volumes": volume},
+    )
+    reader = command_task(
+        "reader",
+        "while ! grep -q shared-data shared/file; do sleep 0.1; done; sleep 300",
+        container={"type": "MESOS", "volumes": volume},
+    )
     offer = scheduler.offer(on_host(agent_hosts[0]))
     scheduler.launch_group(offer, executor, [writer, reader])
     for task in (writer, reader):
@@ -352,14 +452,22 @@ def test_task_group_shares_volume_and_shows_nested_containers(
         container = status["container_status"]["container_id"]
         assert "parent" in container and container["parent"]["value"] != container["value"]
     tasks = requests.post(leader + "/api/v1", json={"type": "GET_TASKS"}, timeout=5).json()
-    ours = [t for t in tasks["get_tasks"]["tasks"]
-            if t["task_id"]["value"] in (writer["task_id"]["value"], reader["task_id"]["value"])]
-    parents = {t["statuses"][-1]["container_status"]["container_id"]["parent"]["value"]
-               for t in ours}
+    ours = [
+        t
+        for t in tasks["get_tasks"]["tasks"]
+        if t["task_id"]["value"] in (writer["task_id"]["value"], reader["task_id"]["value"])
+    ]
+    parents = {
+        t["statuses"][-1]["container_status"]["container_id"]["parent"]["value"] for t in ours
+    }
     assert len(ours) == 2 and len(parents) == 1
     agent_state = get(f"http://{agent_hosts[0]}:5051/state").json()
-    executors = [e for f in agent_state["frameworks"] for e in f["executors"]
-                 if e["id"] == executor["executor_id"]["value"]]
+    executors = [
+        e
+        for f in agent_state["frameworks"]
+        for e in f["executors"]
+        if e["id"] == executor["executor_id"]["value"]
+    ]
     assert executors[0]["type"] == "DEFAULT" and executors[0]["container"] in parents
     # The reader only runs because it read what the writer wrote into the shared volume.
     time.sleep(0.5)
@@ -372,47 +480,78 @@ def test_task_group_shares_volume_and_shows_nested_containers(
 def test_health_checks_set_healthy(scheduler: Scheduler, agent_hosts: list[str]) -> None:
     offer = scheduler.offer(on_host(agent_hosts[0]))
     port = next(r for r in offer["resources"] if r["name"] == "ports")["ranges"]["range"][0][
-        "begin"]
-    check = {"delay_seconds": 0, "interval_seconds": 0.5, "grace_period_seconds": 10,
-             "timeout_seconds": 5}
-    http_task = command_task("http-health", f"exec python3 -m http.server {port}",
-                             health_check={**check, "type": "HTTP",
-                                           "http": {"port": port, "path": "/"}})
+        "begin"
+    ]
+    check = {
+        "delay_seconds": 0,
+        "interval_seconds": 0.5,
+        "grace_period_seconds": 10,
+        "timeout_seconds": 5,
+    }
+    http_task = command_task(
+        "http-health",
+        f"exec python3 -m http.server {port}",
+        health_check={**check, "type": "HTTP", "http": {"port": port, "path": "/"}},
+    )
     http_task["resources"] = resources(0.1, 64, ports=[port])
-    tcp_task = command_task("tcp-health", f"exec python3 -m http.server {port + 1}",
-                            health_check={**check, "type": "TCP", "tcp": {"port": port + 1}})
+    tcp_task = command_task(
+        "tcp-health",
+        f"exec python3 -m http.server {port + 1}",
+        health_check={**check, "type": "TCP", "tcp": {"port": port + 1}},
+    )
     tcp_task["resources"] = resources(0.1, 64, ports=[port + 1])
-    bad_task = command_task("cmd-unhealthy", "sleep 300", health_check={
-        **check, "grace_period_seconds": 0, "consecutive_failures": 2, "type": "COMMAND",
-        "command": {"value": "exit 1"}})
+    bad_task = command_task(
+        "cmd-unhealthy",
+        "sleep 300",
+        health_check={
+            **check,
+            "grace_period_seconds": 0,
+            "consecutive_failures": 2,
+            "type": "COMMAND",
+            "command": {"value": "exit 1"},
+        },
+    )
     scheduler.launch(offer, [http_task, tcp_task, bad_task])
     for task in (http_task, tcp_task):
         tid = task["task_id"]["value"]
-        scheduler.wait_event(lambda e, tid=tid: e["type"] == "UPDATE" and e["update"]["status"][
-            "task_id"]["value"] == tid and e["update"]["status"].get("healthy") is True, 30)
+        scheduler.wait_event(
+            lambda e, tid=tid: (
+                e["type"] == "UPDATE"
+                and e["update"]["status"]["task_id"]["value"] == tid
+                and e["update"]["status"].get("healthy") is True
+            ),
+            30,
+        )
         scheduler.kill(tid, offer["agent_id"]["value"])
     status = scheduler.wait_state(bad_task["task_id"]["value"], {"TASK_KILLED"}, 30)
-    unhealthy = [s for s in scheduler.statuses(bad_task["task_id"]["value"])
-                 if s.get("healthy") is False]
+    unhealthy = [
+        s for s in scheduler.statuses(bad_task["task_id"]["value"]) if s.get("healthy") is False
+    ]
     assert unhealthy and unhealthy[0]["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
     assert status["state"] == "TASK_KILLED"
 
 
-def test_fetcher_file_and_http(scheduler: Scheduler, agent_hosts: list[str],
-                               master_hosts: list[str], tmp_path: Any) -> None:
+def test_fetcher_file_and_http(
+    scheduler: Scheduler, agent_hosts: list[str], master_hosts: list[str], tmp_path: Any
+) -> None:
     (tmp_path / "hello.sh").write_text("#!/bin/sh\necho fetched-script\n")
     (tmp_path / "hello.sh").chmod(0o755)  # extraction keeps the archive's modes
-    subprocess.run(["tar", "-czf", str(tmp_path / "bundle.tar.gz"), "-C", str(tmp_path),
-                    "hello.sh"], check=True)
+    subprocess.run(
+        ["tar", "-czf", str(tmp_path / "bundle.tar.gz"), "-C", str(tmp_path), "hello.sh"],
+        check=True,
+    )
     handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(tmp_path), **k)
+        *a, directory=str(tmp_path), **k
+    )
     server = http.server.ThreadingHTTPServer((master_hosts[0], 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         base = f"http://{master_hosts[0]}:{server.server_address[1]}"
         task = command_task(
-            "fetch", "./hello.sh | grep fetched-script && ./run.sh | grep fetched-script && "
-                     "test -f bundle.tar.gz && test -x run.sh")
+            "fetch",
+            "./hello.sh | grep fetched-script && ./run.sh | grep fetched-script && "
+            "test -f bundle.tar.gz && test -x run.sh",
+        )
         task["command"]["uris"] = [
             {"value": base + "/bundle.tar.gz", "extract": True, "cache": True},
             {"value": base + "/hello.sh", "executable": True, "output_file": "run.sh"},
@@ -423,14 +562,20 @@ def test_fetcher_file_and_http(scheduler: Scheduler, agent_hosts: list[str],
 
 
 def test_rlimits(scheduler: Scheduler, agent_hosts: list[str]) -> None:
-    task = command_task("rlimit", "test \"$(ulimit -n)\" = 512",
-                        container={"type": "MESOS", "rlimit_info": {"rlimits": [
-                            {"type": "RLMT_NOFILE", "soft": 512, "hard": 512}]}})
+    task = command_task(
+        "rlimit",
+        'test "$(ulimit -n)" = 512',
+        container={
+            "type": "MESOS",
+            "rlimit_info": {"rlimits": [{"type": "RLMT_NOFILE", "soft": 512, "hard": 512}]},
+        },
+    )
     run_task(scheduler, task, agent_hosts[0])
 
 
-def test_public_agent_gets_slave_public_tasks(scheduler: Scheduler,
-                                              public_agent_hosts: list[str]) -> None:
+def test_public_agent_gets_slave_public_tasks(
+    scheduler: Scheduler, public_agent_hosts: list[str]
+) -> None:
     if not public_agent_hosts:
         pytest.skip("no public agent in this cluster")
     task = command_task("public", "true", role="slave_public")
@@ -440,24 +585,32 @@ def test_public_agent_gets_slave_public_tasks(scheduler: Scheduler,
 # -- nested container sessions ----------------------------------------------------------
 
 
-def test_nested_container_session_runs_in_task(scheduler: Scheduler,
-                                               agent_hosts: list[str]) -> None:
+def test_nested_container_session_runs_in_task(
+    scheduler: Scheduler, agent_hosts: list[str]
+) -> None:
     task = command_task("exec-parent", "sleep 300")
     status = run_task(scheduler, task, agent_hosts[0], until={"TASK_RUNNING"})
     parent = status["container_status"]["container_id"]
-    call = {"type": "LAUNCH_NESTED_CONTAINER_SESSION", "launch_nested_container_session": {
-        "container_id": {"parent": parent, "value": str(uuid.uuid4())},
-        "command": {"shell": True, "value": "echo meow; pwd"}}}
-    response = requests.post(f"http://{agent_hosts[0]}:5051/api/v1", json=call, timeout=30,
-                             headers={"Accept": "application/recordio",
-                                      "Message-Accept": "application/json"})
+    call = {
+        "type": "LAUNCH_NESTED_CONTAINER_SESSION",
+        "launch_nested_container_session": {
+            "container_id": {"parent": parent, "value": str(uuid.uuid4())},
+            "command": {"shell": True, "value": "echo meow; pwd"},
+        },
+    }
+    response = requests.post(
+        f"http://{agent_hosts[0]}:5051/api/v1",
+        json=call,
+        timeout=30,
+        headers={"Accept": "application/recordio", "Message-Accept": "application/json"},
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/recordio"
     output = b""
     body = response.content
     while body:
         header, body = body.split(b"\n", 1)
-        record, body = body[: int(header)], body[int(header):]
+        record, body = body[: int(header)], body[int(header) :]
         message = json.loads(record)
         if message["type"] == "DATA" and message["data"]["type"] == "STDOUT":
             output += base64.b64decode(message["data"]["data"])
@@ -491,16 +644,19 @@ def test_operator_api_calls(leader: str, agent_hosts: list[str]) -> None:
     assert "roles" in call("GET_ROLES")["get_roles"]
     master = call("GET_MASTER")["get_master"]["master_info"]
     assert master["address"]["port"] == 5050
-    agent = requests.post(f"http://{agent_hosts[0]}:5051/api/v1", json={"type": "GET_STATE"},
-                          timeout=10).json()
+    agent = requests.post(
+        f"http://{agent_hosts[0]}:5051/api/v1", json={"type": "GET_STATE"}, timeout=10
+    ).json()
     assert set(agent["get_state"]) == {"get_tasks", "get_executors", "get_frameworks"}
 
 
-def test_operator_subscribe_streams_task_events(leader: str, scheduler: Scheduler,
-                                                agent_hosts: list[str]) -> None:
+def test_operator_subscribe_streams_task_events(
+    leader: str, scheduler: Scheduler, agent_hosts: list[str]
+) -> None:
     events: list[dict[str, Any]] = []
-    response = requests.post(leader + "/api/v1", json={"type": "SUBSCRIBE"}, stream=True,
-                             timeout=(5, 30))
+    response = requests.post(
+        leader + "/api/v1", json={"type": "SUBSCRIBE"}, stream=True, timeout=(5, 30)
+    )
     assert response.status_code == 200
 
     def read() -> None:
@@ -512,7 +668,7 @@ def test_operator_subscribe_streams_task_events(leader: str, scheduler: Schedule
                 if len(rest) < int(header):
                     break
                 events.append(json.loads(rest[: int(header)]))
-                buffer = rest[int(header):]
+                buffer = rest[int(header) :]
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
@@ -521,9 +677,15 @@ def test_operator_subscribe_streams_task_events(leader: str, scheduler: Schedule
     tid = task["task_id"]["value"]
 
     def seen() -> Poll[None]:
-        kinds = [(e["type"], e.get("task_added", {}).get("task", {}).get("task_id", {}).get(
-            "value") or e.get("task_updated", {}).get("status", {}).get("task_id", {}).get(
-            "value"), e.get("task_updated", {}).get("state")) for e in events]
+        kinds = [
+            (
+                e["type"],
+                e.get("task_added", {}).get("task", {}).get("task_id", {}).get("value")
+                or e.get("task_updated", {}).get("status", {}).get("task_id", {}).get("value"),
+                e.get("task_updated", {}).get("state"),
+            )
+            for e in events
+        ]
         ok = ("TASK_ADDED", tid, None) in kinds and ("TASK_UPDATED", tid, "TASK_FINISHED") in kinds
         return Poll(ok, None, str(kinds[-5:]))
 
@@ -537,25 +699,41 @@ def test_operator_subscribe_streams_task_events(leader: str, scheduler: Schedule
 
 
 def mesos_execute(master: str, *args: str) -> str:
-    proc = subprocess.run(["/opt/mesosphere/bin/mesos-execute", f"--master={master}", *args],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["/opt/mesosphere/bin/mesos-execute", f"--master={master}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc.stdout + proc.stderr
 
 
 def test_mesos_execute(master_hosts: list[str]) -> None:
-    out = mesos_execute(f"{master_hosts[0]}:5050", f"--name=execute-{uuid.uuid4().hex[:6]}",
-                        "--command=echo hi", "--resources=cpus:0.1;mem:32")
+    out = mesos_execute(
+        f"{master_hosts[0]}:5050",
+        f"--name=execute-{uuid.uuid4().hex[:6]}",
+        "--command=echo hi",
+        "--resources=cpus:0.1;mem:32",
+    )
     assert "Received status update TASK_FINISHED" in out, out
 
 
 def test_mesos_execute_rlimits_and_public_role(master_hosts: list[str]) -> None:
-    out = mesos_execute(f"{master_hosts[0]}:5050", "--name=rlimit-core",
-                        "--command=ulimit -c | grep -q unlimited",
-                        '--rlimits={"rlimits": [{"type":"RLMT_CORE"}]}',
-                        "--resources=cpus:0.1;mem:32")
+    out = mesos_execute(
+        f"{master_hosts[0]}:5050",
+        "--name=rlimit-core",
+        "--command=ulimit -c | grep -q unlimited",
+        '--rlimits={"rlimits": [{"type":"RLMT_CORE"}]}',
+        "--resources=cpus:0.1;mem:32",
+    )
     assert "Received status update TASK_FINISHED" in out, out
-    out = mesos_execute(f"{master_hosts[0]}:5050", "--name=public-role", "--role=slave_public",
-                        "--command=true", "--resources=cpus:0.1;mem:32")
+    out = mesos_execute(
+        f"{master_hosts[0]}:5050",
+        "--name=public-role",
+        "--role=slave_public",
+        "--command=true",
+        "--resources=cpus:0.1;mem:32",
+    )
     assert "Received status update TASK_FINISHED" in out, out
 
 
@@ -564,6 +742,7 @@ def test_mesos_execute_against_leader_mesos() -> None:
         socket.gethostbyname("leader.mesos")
     except OSError:
         pytest.skip("leader.mesos does not resolve: Mesos-DNS is not part of this distribution yet")
-    out = mesos_execute("leader.mesos:5050", "--name=leader-dns", "--command=true",
-                        "--resources=cpus:0.1;mem:32")
+    out = mesos_execute(
+        "leader.mesos:5050", "--name=leader-dns", "--command=true", "--resources=cpus:0.1;mem:32"
+    )
     assert "Received status update TASK_FINISHED" in out, out
