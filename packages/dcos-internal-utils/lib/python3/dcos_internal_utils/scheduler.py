@@ -193,20 +193,9 @@ class SchedulerDriver:
                 self._leader_changed.clear()
                 if leader is None or leader.address != self._master:
                     raise SubscriptionError("ZooKeeper names another leading master")
-            read = asyncio.ensure_future(response.content.readany())
-            changed = asyncio.ensure_future(self._leader_changed.wait())
-            done, _ = await asyncio.wait(
-                {read, changed},
-                timeout=heartbeat_s * MISSED_HEARTBEATS,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            changed.cancel()
-            if read not in done:
-                read.cancel()
-                if not done:
-                    raise SubscriptionError("no heartbeat from the master")
-                continue
-            chunk = read.result()
+            chunk = await self._next_chunk(response, heartbeat_s * MISSED_HEARTBEATS)
+            if chunk is None:
+                continue  # ZooKeeper's view changed: check the leader first
             if not chunk:
                 raise SubscriptionError("the master closed the event stream")
             for record in decoder.feed(chunk):
@@ -214,6 +203,23 @@ class SchedulerDriver:
                 interval = await self._dispatch(event)
                 if interval:
                     heartbeat_s = interval
+
+    async def _next_chunk(self, response: aiohttp.ClientResponse, timeout_s: float) -> bytes | None:
+        """The stream's next bytes (b"" at its end), or None when the leader may have changed."""
+        read = asyncio.ensure_future(response.content.readany())
+        changed = asyncio.ensure_future(self._leader_changed.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {read, changed}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if read in done:
+                return read.result()
+            if not done:
+                raise SubscriptionError("no heartbeat from the master")
+            return None
+        finally:
+            for pending in (read, changed):
+                pending.cancel()
 
     async def _dispatch(self, event: dict[str, Any]) -> float | None:
         kind = event.get("type")
