@@ -35,6 +35,7 @@ class Container:
     task_id: str = ""
     task_name: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, float] = field(default_factory=dict)  # cpus, mem (MB), disk (MB)
     running: bool = True
 
 
@@ -86,6 +87,11 @@ def containers(state: dict[str, Any]) -> dict[str, Container]:
             task_id=str(task.get("id", "")),
             task_name=str(task.get("name", "")),
             labels={**_labels(executor), **_labels(task)},
+            resources={
+                k: float(v)
+                for k, v in (executor.get("resources") or {}).items()
+                if isinstance(v, int | float)
+            },
             running=running,
         )
     return found
