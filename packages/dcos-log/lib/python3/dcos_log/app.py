@@ -97,9 +97,7 @@ def _download_name(request: web.Request, prefix: str, *variables: str) -> str:
     return "-".join(parts) + ".log.gz"
 
 
-def _journal_handler(
-    stream: bool, download: tuple[str, ...] | None = None
-) -> Handler:
+def _journal_handler(stream: bool, download: tuple[str, ...] | None = None) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
             query = _v1_query(request, stream)
