@@ -79,7 +79,12 @@ def metrics(agent: str, tmp_path: Path) -> Iterator[api.Metrics]:
         burned["cpu"] += 0.5  # a task burning CPU: every reading is higher
         return {"cpus_user_time_secs": burned["cpu"], "mem_rss_bytes": 1024, "processes": 2}
 
-    containers = ContainerMetrics(lambda: agent, FakeDocker(), statistics)  # type: ignore[arg-type]
+    containers = ContainerMetrics(
+        lambda: agent,
+        FakeDocker(),
+        statistics,
+        lambda cid: {},  # type: ignore[arg-type]
+    )
     server = statsd.StatsdServer(tmp_path / "statsd.json", host="127.0.0.1")
     server.start()
     node = api.Node("agent", "192.0.2.7", "cluster-uuid", agent)

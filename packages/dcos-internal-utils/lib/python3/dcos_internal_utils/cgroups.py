@@ -126,16 +126,22 @@ def _blkio_v1(directory: Path) -> dict[str, Any]:
     return {"throttling": list(devices.values())} if devices else {}
 
 
-def _statistics_v1(cgroups: dict[str, str], found: dict[str, Mount]) -> dict[str, Any]:
+def _statistics_v1(dirs: dict[str, Path]) -> dict[str, Any]:
+    """Statistics from a container's directory in each v1 hierarchy (controller -> dir)."""
     stats: dict[str, Any] = {}
     ticks = os.sysconf("SC_CLK_TCK")
-    if "cpuacct" in found and "cpuacct" in cgroups:
-        cpuacct = _keyed(directory(found["cpuacct"], cgroups["cpuacct"]) / "cpuacct.stat")
-        if cpuacct:
-            stats["cpus_user_time_secs"] = round(cpuacct.get("user", 0) / ticks, 2)
-            stats["cpus_system_time_secs"] = round(cpuacct.get("system", 0) / ticks, 2)
-    if "cpu" in found and "cpu" in cgroups:
-        cpu_dir = directory(found["cpu"], cgroups["cpu"])
+    cpuacct = _keyed(dirs["cpuacct"] / "cpuacct.stat") if "cpuacct" in dirs else {}
+    unified = _keyed(dirs[V2] / "cpu.stat") if V2 in dirs else {}
+    if cpuacct:
+        stats["cpus_user_time_secs"] = round(cpuacct.get("user", 0) / ticks, 2)
+        stats["cpus_system_time_secs"] = round(cpuacct.get("system", 0) / ticks, 2)
+    elif "user_usec" in unified:
+        # systemd makes no cpuacct group for a unit when cpu and cpuacct are mounted
+        # apart; the unified hierarchy (hybrid mode) still counts its CPU time.
+        stats["cpus_user_time_secs"] = round(unified["user_usec"] / 1e6, 2)
+        stats["cpus_system_time_secs"] = round(unified.get("system_usec", 0) / 1e6, 2)
+    if "cpu" in dirs:
+        cpu_dir = dirs["cpu"]
         cpu_stat = _keyed(cpu_dir / "cpu.stat")
         if cpu_stat:
             stats["cpus_nr_periods"] = cpu_stat.get("nr_periods", 0)
@@ -147,8 +153,8 @@ def _statistics_v1(cgroups: dict[str, str], found: dict[str, Mount]) -> dict[str
             stats["cpus_limit"] = round(quota / period, 3)
         elif shares:
             stats["cpus_limit"] = round(shares / 1024, 3)
-    if "memory" in found and "memory" in cgroups:
-        mem_dir = directory(found["memory"], cgroups["memory"])
+    if "memory" in dirs:
+        mem_dir = dirs["memory"]
         usage = _int(mem_dir / "memory.usage_in_bytes")
         if usage is not None:
             stats["mem_total_bytes"] = usage
@@ -169,13 +175,15 @@ def _statistics_v1(cgroups: dict[str, str], found: dict[str, Mount]) -> dict[str
                 value = _int(mem_dir / source)
                 if value is not None:
                     stats[key] = value
-    counted = next((c for c in ("pids", "cpuacct", "memory") if c in found and c in cgroups), None)
+    counted = next((c for c in ("pids", "cpuacct", "memory") if c in dirs), None)
     if counted:
-        where = directory(found[counted], cgroups[counted])
-        stats["processes"] = _count_lines(where, "cgroup.procs")
-        stats["threads"] = _count_lines(where, "tasks")
-    if "blkio" in found and "blkio" in cgroups:
-        blkio = _blkio_v1(directory(found["blkio"], cgroups["blkio"]))
+        stats["processes"] = _count_lines(dirs[counted], "cgroup.procs")
+        stats["threads"] = _count_lines(dirs[counted], "tasks")
+    elif V2 in dirs:
+        stats["processes"] = _count_lines(dirs[V2], "cgroup.procs")
+        stats["threads"] = _count_lines(dirs[V2], "cgroup.threads")
+    if "blkio" in dirs:
+        blkio = _blkio_v1(dirs["blkio"])
         if blkio:
             stats["blkio_statistics"] = blkio
     return stats
@@ -210,6 +218,15 @@ def _statistics_v2(where: Path) -> dict[str, Any]:
     return stats
 
 
+V1_CONTROLLERS = ("cpuacct", "cpu", "memory", "blkio", "pids")
+
+
+def _stamped(stats: dict[str, Any]) -> dict[str, Any]:
+    if stats:
+        stats["timestamp"] = round(time.time(), 3)
+    return stats
+
+
 def statistics(pid: int, found: dict[str, Mount] | None = None) -> dict[str, Any]:
     """The ResourceStatistics of the cgroups `pid` is in (empty if the process is gone)."""
     try:
@@ -217,12 +234,50 @@ def statistics(pid: int, found: dict[str, Mount] | None = None) -> dict[str, Any
     except OSError:
         return {}
     found = found if found is not None else mounts()
-    if any(c in found for c in ("cpuacct", "memory", "cpu")):
-        stats = _statistics_v1(cgroups, found)
-    elif V2 in found and V2 in cgroups:
-        stats = _statistics_v2(directory(found[V2], cgroups[V2]))
-    else:
-        stats = {}
-    if stats:
-        stats["timestamp"] = round(time.time(), 3)
-    return stats
+    if any(c in found for c in V1_CONTROLLERS):
+        # A controller the process sits higher up in (its whole node, say) would
+        # count others too: only those at the process's own cgroup are its.
+        own = cgroups.get(V2) or cgroups.get("name=systemd")
+        dirs = {
+            c: directory(found[c], cgroups[c])
+            for c in (*V1_CONTROLLERS, V2)
+            if c in found and c in cgroups and (own is None or cgroups[c] == own)
+        }
+        return _stamped(_statistics_v1(dirs))
+    if V2 in found and V2 in cgroups:
+        return _stamped(_statistics_v2(directory(found[V2], cgroups[V2])))
+    return {}
+
+
+def find_named(
+    fragment: str, found: dict[str, Mount] | None = None, max_depth: int = 4
+) -> dict[str, Path]:
+    """Controller -> the cgroup directory whose name contains `fragment` (a container ID).
+
+    Mesos names a container's cgroup after its ID (`mesos/<id>`; here the
+    systemd unit `mesos-<id>.service`), so a container can be found without
+    knowing one of its processes.
+    """
+    found = found if found is not None else mounts()
+    dirs: dict[str, Path] = {}
+    for controller in (*V1_CONTROLLERS, V2):
+        mount = found.get(controller)
+        if mount is None or controller in dirs:
+            continue
+        base_depth = len(mount.point.parts)
+        for root, subdirs, _ in os.walk(mount.point):
+            depth = len(Path(root).parts) - base_depth
+            match = next((d for d in subdirs if fragment in d), None)
+            if match is not None:
+                dirs[controller] = Path(root) / match
+                break
+            if depth >= max_depth:
+                subdirs.clear()
+    return dirs
+
+
+def statistics_of(dirs: dict[str, Path]) -> dict[str, Any]:
+    """The ResourceStatistics of a cgroup given by its directories (see find_named)."""
+    if V2 in dirs and not any(c in dirs for c in V1_CONTROLLERS):
+        return _stamped(_statistics_v2(dirs[V2]))
+    return _stamped(_statistics_v1(dirs))

@@ -1,10 +1,13 @@
 """Container metrics on an agent: each Mesos container's cgroups, tagged as DC/OS tags them.
 
 The agent's `/state` says which containers run here (and their framework,
-executor and task); its `/containers` gives each container's executor pid
-(and Mesos's own statistics, used when the cgroup cannot be read). A task in
-Docker runs in the Docker container `mesos-<container-id>`, whose pid Docker
-gives. The cgroups of that pid are the container's usage.
+executor and task). A container's usage is read from its cgroups, found, in
+this order, through:
+- the Docker container `mesos-<container-id>` (a task in Docker), whose pid
+  Docker gives;
+- the executor pid the agent's `/containers` reports;
+- the cgroup named after the container ID (Mesos names them so);
+and when none of these is there, Mesos's own statistics in `/containers`.
 """
 
 from __future__ import annotations
@@ -130,10 +133,13 @@ class ContainerMetrics:
         agent_url: Callable[[], str],
         docker: Docker | None = None,
         statistics: Callable[[int], dict[str, Any]] = cgroups.statistics,
+        find_cgroup: Callable[[str], dict[str, Path]] = cgroups.find_named,
     ) -> None:
         self.agent_url = agent_url
         self.docker = docker or Docker()
         self.statistics = statistics
+        self.find_cgroup = find_cgroup
+        self._cgroup_dirs: dict[str, dict[str, Path]] = {}
         self._lock = threading.Lock()
         self._view: AgentView | None = None
         self._view_at = 0.0
@@ -146,6 +152,8 @@ class ContainerMetrics:
             if self._view is None or time.monotonic() - self._view_at > STATE_CACHE_S:
                 self._view = self._read_agent()
                 self._view_at = time.monotonic()
+                for gone in set(self._cgroup_dirs) - set(self._view.containers):
+                    del self._cgroup_dirs[gone]
             return self._view
 
     def _read_agent(self) -> AgentView:
@@ -201,6 +209,12 @@ class ContainerMetrics:
         if pid:
             stats.update(self.statistics(pid))
             stats.update(_network_statistics(pid))
+        else:
+            dirs = self._cgroup_dirs.get(container_id)
+            if not dirs or not all(d.is_dir() for d in dirs.values()):
+                dirs = self._cgroup_dirs[container_id] = self.find_cgroup(container_id)
+            if dirs:
+                stats.update(cgroups.statistics_of(dirs))
         container = view.containers[container_id]
         disk_mb = container.resources.get("disk")
         if disk_mb:
