@@ -185,7 +185,8 @@ TASK_COMMAND = (
 
 @pytest.fixture(scope="module")
 def task() -> Iterator[Task]:
-    with running_task(f"dcos-log-task-{uuid.uuid4().hex[:8]}", TASK_COMMAND) as running:
+    name = f"dcos-log-task-{uuid.uuid4().hex[:8]}"
+    with running_task(name, TASK_COMMAND, ("--resources=cpus:0.1;mem:32",)) as running:
         yield running
 
 
@@ -206,8 +207,24 @@ def test_task_file_logs_through_the_redirect(task: Task) -> None:
         == "STDOUT_LOG\n"
     )
     assert "STDERR_LOG" in session.get(task_file_url(task, "stderr"), timeout=10).text
-    tail = session.get(task_file_url(task, "stdout") + "?cursor=END&skip=-2", timeout=10).text
-    assert re.fullmatch(r"tick \d+\ntick \d+\n", tail), tail
+    tail = wait_for(
+        lambda: Poll(
+            bool(
+                re.fullmatch(
+                    r"tick \d+\ntick \d+\n",
+                    t := session.get(
+                        task_file_url(task, "stdout") + "?cursor=END&skip=-2", timeout=10
+                    ).text,
+                )
+            ),
+            t,
+            t,
+        ),
+        10,
+        "the last two lines to be ticks",
+    )
+    first, second = (int(line.split()[1]) for line in tail.splitlines())
+    assert second == first + 1
 
 
 def test_task_file_stream_delivers_lines_written_after_it_opened(task: Task) -> None:
@@ -216,11 +233,12 @@ def test_task_file_stream_delivers_lines_written_after_it_opened(task: Task) -> 
         url, headers={"Accept": "text/event-stream"}, stream=True, timeout=30
     ) as response:
         assert response.headers["Content-Type"] == "text/event-stream"
-        first = next(events(response))
+        stream = events(response)
+        first = next(stream)
         fields = json.loads(first["data"])["fields"]
         assert re.fullmatch(r"tick \d+", fields["MESSAGE"]), fields
         assert fields["AGENT_ID"] == task.agent_id and fields["FILE"] == "stdout"
-        second = next(events(response))
+        second = next(stream)
         assert int(second["id"]) > int(first["id"])
 
 

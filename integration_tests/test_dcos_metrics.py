@@ -152,7 +152,9 @@ def test_container_metrics_move_while_a_task_burns_cpu() -> None:
 
 def test_statsd_metrics_of_a_task() -> None:
     name = f"statsd-emitter-{uuid.uuid4().hex[:8]}"
-    with running_task(name, "/opt/mesosphere/bin/statsd-emitter -debug") as task:
+    # The task outlives an emitter that finds no address, so that its output can be read.
+    command = "/opt/mesosphere/bin/statsd-emitter -debug; sleep 300"
+    with running_task(name, command, ("--resources=cpus:0.1;mem:32",)) as task:
         container_id = task_container(task)
         stdout_url = f"{MASTER}/system/v1/logs/v2/task/{task.id}/file/stdout"
         stderr_url = f"{MASTER}/system/v1/logs/v2/task/{task.id}/file/stderr"
