@@ -217,8 +217,10 @@ def test_package_users_their_state_and_socket_groups(tmp_path: Path) -> None:
                 "state_directories": ["/var/lib/dcos/dcos-log"],
                 "units": {"dcos-log-master.socket": ["master"]},
             },
-            {"units/dcos-log-master.socket": "[Socket]\nListenStream=/run/dcos/x.sock\n"
-                                             "SocketGroup=dcos_adminrouter\n"},
+            {
+                "units/dcos-log-master.socket": "[Socket]\nListenStream=/run/dcos/x.sock\n"
+                "SocketGroup=dcos_adminrouter\n"
+            },
         ),
         package(serve, "plain", {"name": "plain"}, {}),
     ]

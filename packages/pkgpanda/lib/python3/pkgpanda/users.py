@@ -39,8 +39,15 @@ class SystemUsers:
             pass
         primary = group or username
         command = [
-            "useradd", "--system", "--home-dir", "/opt/mesosphere", "--no-create-home",
-            "--shell", "/usr/sbin/nologin", "-c", "DCOS System User",
+            "useradd",
+            "--system",
+            "--home-dir",
+            "/opt/mesosphere",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "-c",
+            "DCOS System User",
         ]
         try:
             grp.getgrnam(primary)
