@@ -175,6 +175,16 @@ def test_v2_component_logs() -> None:
         assert event["id"].startswith("s=") and json.loads(event["data"])["fields"]
 
 
+def test_the_leaders_logs_through_the_leader_proxy() -> None:
+    """The DC/OS CLI's `dcos node log --leader` reads /system/v1/leader/mesos/logs/v2/..."""
+    response = session.get(
+        f"{MASTER}/system/v1/leader/mesos/logs/v2/component/dcos-mesos-master.service?skip=-2",
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert len(ENTRY.findall(response.text)) == 2, response.text
+
+
 # -- a task's logs ----------------------------------------------------------------
 
 TASK_COMMAND = (
