@@ -11,13 +11,13 @@ import base64
 import http.server
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
 import uuid
 from typing import Any
 
+import acs
 import pytest
 import requests
 from kazoo.client import KazooClient
@@ -191,6 +191,7 @@ def test_master_v0_endpoints(leader: str) -> None:
     )
     assert "roles" in get(leader + "/roles").json()
     assert requests.get(leader + "/health", timeout=5).status_code == 200
+    assert "<title>Mesos</title>" in get(leader + "/").text
     metrics = get(leader + "/metrics/snapshot").json()
     assert metrics["master/elected"] == 1.0
     assert metrics["master/slaves_active"] == len(state["slaves"])
@@ -348,22 +349,22 @@ def test_task_stdout_readable_through_files(
 def test_task_stdout_through_admin_router(
     scheduler: Scheduler, agent_hosts: list[str], state: dict[str, Any], master_hosts: list[str]
 ) -> None:
-    if not os.path.exists("/etc/systemd/system/dcos-adminrouter.service"):
-        pytest.skip("Admin Router is not part of this distribution yet")
     marker = uuid.uuid4().hex
     task = command_task("stdout-ar", f"echo {marker}")
     run_task(scheduler, task, agent_hosts[0])
     agent_id = agent_id_of(state, agent_hosts[0])
-    agent_state = get(f"http://{master_hosts[0]}/agent/{agent_id}/state").json()
+    headers = acs.auth_headers()  # Admin Router checks the cluster token
+    agent_state = get(f"http://{master_hosts[0]}/agent/{agent_id}/state", headers=headers).json()
     directory = next(
         e["directory"]
-        for f in agent_state["frameworks"]
+        for f in agent_state["frameworks"] + agent_state["completed_frameworks"]
         for e in f["executors"] + f["completed_executors"]
         if e["id"] == task["task_id"]["value"]
     )
     read = get(
         f"http://{master_hosts[0]}/agent/{agent_id}/files/read",
         params={"path": directory + "/stdout", "offset": 0},
+        headers=headers,
     ).json()
     assert marker in read["data"]
 
@@ -738,10 +739,6 @@ def test_mesos_execute_rlimits_and_public_role(master_hosts: list[str]) -> None:
 
 
 def test_mesos_execute_against_leader_mesos() -> None:
-    try:
-        socket.gethostbyname("leader.mesos")
-    except OSError:
-        pytest.skip("leader.mesos does not resolve: Mesos-DNS is not part of this distribution yet")
     out = mesos_execute(
         "leader.mesos:5050", "--name=leader-dns", "--command=true", "--resources=cpus:0.1;mem:32"
     )
