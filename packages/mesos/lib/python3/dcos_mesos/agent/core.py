@@ -480,7 +480,10 @@ class Agent:
 
     async def _kill_group(self, record: ContainerRecord, why: str) -> None:
         for task in record.live_tasks():
+            if task.killing:
+                continue
             task.killing = True
+            self._report_killing(record, task)
             if not task.unit:
                 self.send_status(record, task, "TASK_KILLED", message=why)
             else:
@@ -657,8 +660,17 @@ class Agent:
             await self._kill_group(record, f"Task {task_id} was killed")
             return
         task.killing = True
+        self._report_killing(record, task)
         self.save(record)
         await launcher.stop_unit(self.container_of(record, task))
+
+    def _report_killing(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """TASK_KILLING first, for frameworks that opted in (TASK_KILLING_STATE), as Mesos."""
+        capabilities = self.frameworks.get(record.framework_id, record.framework_info).get(
+            "capabilities", []
+        )
+        if task.launched and any(c.get("type") == "TASK_KILLING_STATE" for c in capabilities):
+            self.send_status(record, task, "TASK_KILLING")
 
     async def shutdown_framework(self, framework_id: str) -> None:
         for record in list(self.containers.values()):
