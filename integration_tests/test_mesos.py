@@ -394,6 +394,34 @@ def test_docker_task_finishes(
     assert ip != agent_hosts[0]  # Docker's bridge address
 
 
+def test_docker_bridge_task_publishes_its_port_mapping(
+    scheduler: Scheduler, agent_hosts: list[str], tiny_image: str
+) -> None:
+    offer = scheduler.offer(on_host(agent_hosts[0]))
+    port = next(r for r in offer["resources"] if r["name"] == "ports")["ranges"]["range"][0][
+        "begin"
+    ]
+    docker = {
+        "image": tiny_image,
+        "network": "BRIDGE",
+        "port_mappings": [{"host_port": port, "container_port": 80, "protocol": "tcp"}],
+    }
+    task = command_task("docker-ports", "sleep 300", container={"type": "DOCKER", "docker": docker})
+    task["resources"] = resources(0.1, 32, ports=[port])
+    scheduler.launch(offer, [task])
+    status = scheduler.wait_state(task["task_id"]["value"], {"TASK_RUNNING"}, 30)
+    network = status["container_status"]["network_infos"][0]
+    assert network["port_mappings"][0]["host_port"] == port
+    container = status["container_status"]["container_id"]["value"]
+    # A task beside it asks the agent's Docker Engine what it publishes.
+    check = command_task(
+        "docker-port-check", f"docker port mesos-{container} 80/tcp | grep -q ':{port}$'"
+    )
+    run_task(scheduler, check, agent_hosts[0])
+    scheduler.kill(task["task_id"]["value"], task["agent_id"]["value"])
+    scheduler.wait_state(task["task_id"]["value"], {"TASK_KILLED"}, 30)
+
+
 def test_docker_task_with_missing_image_fails(scheduler: Scheduler, agent_hosts: list[str]) -> None:
     image = f"mesos-test/absent-{uuid.uuid4().hex[:6]}"
     task = command_task("noimage", "true", container={"type": "DOCKER", "docker": {"image": image}})

@@ -200,3 +200,32 @@ def test_command_argv_follows_shell_flag() -> None:
 
 def test_signal_names_are_strsignals() -> None:
     assert core.signal_name("KILL") == "Killed"
+
+
+def test_kill_reports_task_killing_to_frameworks_that_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        agent = new_agent(tmp_path, FakeMaster())
+        agent.agent_id = "S1"
+        stopped: list[str] = []
+
+        async def stop_unit(container_id: str) -> None:
+            stopped.append(container_id)
+
+        monkeypatch.setattr(launcher, "stop_unit", stop_unit)
+        for cid, capabilities in (("c1", [{"type": "TASK_KILLING_STATE"}]), ("c2", [])):
+            rec = record(cid, f"t-{cid}")
+            rec.framework_id = f"F-{cid}"
+            rec.framework_info = {"id": {"value": rec.framework_id}, "capabilities": capabilities}
+            agent.containers[cid] = rec
+            await agent.kill_task(rec.framework_id, f"t-{cid}")
+        assert stopped == ["c1", "c2"]
+        assert [s["state"] for s in agent.containers["c1"].tasks["t-c1"].statuses] == [
+            "TASK_KILLING"
+        ]
+        assert agent.containers["c2"].tasks["t-c2"].statuses == []
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())
