@@ -438,6 +438,9 @@ class Master:
             if old is not None and old is not stream:
                 old.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
                 old.close()
+            # Offers made to the old connection go back; the new one gets fresh offers.
+            for offer in list(framework.offers.values()):
+                self.rescind(framework, offer, notify=False)
             if framework.failover_handle is not None:
                 framework.failover_handle.cancel()
                 framework.failover_handle = None
