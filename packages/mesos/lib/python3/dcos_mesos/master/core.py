@@ -472,7 +472,8 @@ class Master:
         suppressed = subscribe.get("suppressed_roles") or []
         if suppressed:
             self.allocator.suppress(framework_id, suppressed)
-        await self.persist()
+        # SUBSCRIBED goes first, before any await: an allocation that runs while the
+        # registry is written must not put OFFERS ahead of it on the stream.
         stream.send(
             {
                 "type": "SUBSCRIBED",
@@ -484,6 +485,7 @@ class Master:
             }
         )
         stream.send({"type": "HEARTBEAT"})
+        await self.persist()
         key = "framework_added" if event_type == "FRAMEWORK_ADDED" else "framework_updated"
         self.broadcast({"type": event_type, key: {"framework": framework.to_v1(self.agents)}})
         log.info("framework %s (%s) subscribed", framework_id, framework.name)
