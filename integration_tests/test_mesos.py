@@ -579,11 +579,16 @@ def test_fetcher_file_and_http(
         task = command_task(
             "fetch",
             "./hello.sh | grep fetched-script && ./run.sh | grep fetched-script && "
-            "test -f bundle.tar.gz && test -x run.sh",
+            "test -f bundle.tar.gz && test -x run.sh && cmp node-version.json "
+            "/opt/mesosphere/etc/dcos-version.json",
         )
         task["command"]["uris"] = [
             {"value": base + "/bundle.tar.gz", "extract": True, "cache": True},
             {"value": base + "/hello.sh", "executable": True, "output_file": "run.sh"},
+            {
+                "value": "file:///opt/mesosphere/etc/dcos-version.json",
+                "output_file": "node-version.json",
+            },
         ]
         run_task(scheduler, task, agent_hosts[0])
     finally:
