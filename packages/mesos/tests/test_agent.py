@@ -229,3 +229,27 @@ def test_kill_reports_task_killing_to_frameworks_that_ask(
             timer.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_lost_exit_notice_is_caught_by_the_unit_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        agent = new_agent(tmp_path, FakeMaster())
+        agent.agent_id = "S1"
+        rec = record("c1", "t1")
+        rec.tasks["t1"].unit = "mesos-c1.service"
+        agent.containers["c1"] = rec
+        agent.exit_file("c1").parent.mkdir(parents=True, exist_ok=True)
+        agent.exit_file("c1").write_text(json.dumps({"code": "exited", "status": "0"}))
+
+        async def unit_active(ids: list[str]) -> dict[str, bool]:
+            return dict.fromkeys(ids, False)
+
+        monkeypatch.setattr(launcher, "unit_active", unit_active)
+        await agent.check_units()
+        assert rec.tasks["t1"].state == "TASK_FINISHED"
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())

@@ -206,6 +206,21 @@ class Agent:
             sum(len(r.live_tasks()) for r in self.containers.values()),
         )
 
+    async def check_units(self) -> None:
+        """A safety net for a lost exit notice: a live task whose unit is gone has ended."""
+        live = [
+            (r, t)
+            for r in list(self.containers.values())
+            for t in r.live_tasks()
+            if t.launched and t.unit and not t.exited
+        ]
+        if not live:
+            return
+        active = await launcher.unit_active([self.container_of(r, t) for r, t in live])
+        for record, task in live:
+            if not active.get(self.container_of(record, task), True) and not task.terminal:
+                await self._container_exited(record, task)
+
     # -- launching ------------------------------------------------------------------
 
     def accept_master(self, body: dict[str, Any]) -> bool:
