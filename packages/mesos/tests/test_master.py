@@ -272,3 +272,28 @@ def test_agent_back_from_unreachable_shuts_down_non_partition_aware_tasks() -> N
         assert "t1" not in master.frameworks[framework_id].tasks
 
     asyncio.run(scenario())
+
+
+def test_subscribed_comes_first_even_when_an_allocation_runs_meanwhile() -> None:
+    async def scenario() -> None:
+        registry = MemoryRegistry()
+        master = new_master(registry)
+        await master.become_leader()
+        await master.register_agent(agent_body())
+        slow = asyncio.Event()
+        save = registry.save
+
+        async def slow_save(data: dict[str, Any]) -> None:
+            master.schedule_allocation()  # something else changed while the registry is written
+            await asyncio.sleep(0.01)
+            slow.set()
+            await save(data)
+
+        registry.save = slow_save  # type: ignore[method-assign]
+        stream = EventStream("s")
+        await master.subscribe(subscribe_call(), stream)
+        await settle()
+        assert slow.is_set()
+        assert [e["type"] for e in events(stream)][:3] == ["SUBSCRIBED", "HEARTBEAT", "OFFERS"]
+
+    asyncio.run(scenario())

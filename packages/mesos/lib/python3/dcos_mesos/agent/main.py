@@ -30,6 +30,8 @@ from dcos_mesos.resources import DCOS_PORTS, Resources
 log = logging.getLogger("mesos-agent")
 
 PORT = 5051
+# Each task's unit reports its own exit; this slow check only catches a lost report.
+UNIT_CHECK_S = 30.0
 WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
 
 
@@ -163,6 +165,13 @@ async def run_agent() -> None:
         loop.call_soon_threadsafe(apply)
 
     zk_client.ChildrenWatch(mesos_leader.MESOS_ZNODE, watch)
+
+    async def unit_checker() -> None:
+        while True:
+            await asyncio.sleep(UNIT_CHECK_S)
+            await agent.check_units()
+
+    checker = asyncio.create_task(unit_checker())
     try:
         while True:
             if not agent.registered.is_set() and link.url:
@@ -182,6 +191,7 @@ async def run_agent() -> None:
                 if code in (404, 503):
                     agent.registered.clear()
     finally:
+        checker.cancel()
         await runner.cleanup()
         await client.close()
 

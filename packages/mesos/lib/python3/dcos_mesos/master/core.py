@@ -438,6 +438,9 @@ class Master:
             if old is not None and old is not stream:
                 old.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
                 old.close()
+            # Offers made to the old connection go back; the new one gets fresh offers.
+            for offer in list(framework.offers.values()):
+                self.rescind(framework, offer, notify=False)
             if framework.failover_handle is not None:
                 framework.failover_handle.cancel()
                 framework.failover_handle = None
@@ -469,7 +472,8 @@ class Master:
         suppressed = subscribe.get("suppressed_roles") or []
         if suppressed:
             self.allocator.suppress(framework_id, suppressed)
-        await self.persist()
+        # SUBSCRIBED goes first, before any await: an allocation that runs while the
+        # registry is written must not put OFFERS ahead of it on the stream.
         stream.send(
             {
                 "type": "SUBSCRIBED",
@@ -481,6 +485,7 @@ class Master:
             }
         )
         stream.send({"type": "HEARTBEAT"})
+        await self.persist()
         key = "framework_added" if event_type == "FRAMEWORK_ADDED" else "framework_updated"
         self.broadcast({"type": event_type, key: {"framework": framework.to_v1(self.agents)}})
         log.info("framework %s (%s) subscribed", framework_id, framework.name)
