@@ -21,8 +21,9 @@ from typing import Any
 
 TEST_SERVER = "/opt/mesosphere/active/dcos-integration-test/util/python_test_server.py"
 TEST_APP_NAME_FMT = "integration-test-{}"
-# The image the Docker variant runs by default: a python3 image from the local image set.
-DEFAULT_DOCKER_IMAGE = "python3"
+# The image the Docker variant runs by default: python3 from the local image set (Debian's
+# python3, standard library only), which nodes pull through the cluster's registry.
+DEFAULT_DOCKER_IMAGE = "minidcos/python3"
 
 
 class Container(enum.Enum):

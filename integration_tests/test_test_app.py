@@ -27,6 +27,8 @@ from polling import Poll, wait_for
 SERVER = Path(__file__).resolve().parent / "util" / "python_test_server.py"
 METRONOME = os.environ.get("METRONOME_URL", "http://127.0.0.1/service/metronome")
 START_TIMEOUT_S = 120
+# The local image set's registry, as nodes name it: the only registry a test pulls from.
+LOCAL_REGISTRY = "minidcos-registry:5000"
 # The Docker variant's image, from the local image set (override to try another).
 DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", test_helpers.DEFAULT_DOCKER_IMAGE)
 
@@ -176,9 +178,13 @@ def image_available(agent: str, image: str) -> bool:
     """Whether the agent's Docker has `image` or can pull it (asked by a one-off job there)."""
     job_id = f"image-check-{uuid.uuid4().hex[:8]}"
     cmd = f"docker image inspect {image} >/dev/null 2>&1"
-    if names_a_registry(image):
-        # Only from the registry the name gives (the local image set's): never Docker Hub.
+    if image.startswith(f"{LOCAL_REGISTRY}/"):
         cmd += f" || timeout 60 docker pull {image}"
+    elif not names_a_registry(image):
+        # A Docker Hub name is pulled only through the node's registry mirror (the local
+        # image set): never from Docker Hub itself.
+        mirrors = "docker info --format '{{range .RegistryConfig.Mirrors}}{{.}}{{end}}'"
+        cmd += f' || {{ test -n "$({mirrors})" && timeout 60 docker pull {image}; }}'
     job, _ = test_helpers.metronome_test_job(job_id, 0, agent)
     job["run"]["cmd"] = cmd
     assert api.post(f"{METRONOME}/v1/jobs", json=job, timeout=10).status_code == 201
