@@ -108,9 +108,41 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
 
 
+def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
+    """Spartan on `node` answers leader.mesos (from Mesos-DNS) with one of the masters.
+
+    An installer without a Mesos master has no leader to name: the check then
+    passes and says so.
+    """
+    master_ips = {m.ip_address for m in masters}
+
+    def probe() -> tuple[bool, str]:
+        has_mesos = masters[0].run(
+            ["test", "-e", "/etc/systemd/system/dcos-mesos-master.service"], check=False
+        )
+        if has_mesos.returncode != 0:
+            return True, "skipped: this installer has no Mesos master"
+        proc = node.run(
+            ["dig", "+short", "+time=1", "+tries=1", "@198.51.100.1", "leader.mesos", "A"],
+            check=False,
+        )
+        answer = proc.stdout.decode().strip() or proc.stderr.decode().strip() or "no answer"
+        ips = set(answer.split())
+        return len(ips) == 1 and ips <= master_ips, f"leader.mesos: {answer}"
+
+    return Check("leader.mesos resolves through spartan", node, probe)
+
+
+# Diagnostics listens on TCP 1050 on masters; on agents Admin Router Agent
+# fronts it on 61001, as in DC/OS.
+HEALTH_PORTS = {Role.MASTER: 1050}
+AGENT_HEALTH_PORT = 61001
+
+
 def units_healthy(node: Node) -> Check:
     def probe() -> tuple[bool, str]:
-        health = http_json(f"http://{node.ip_address}:1050/system/health/v1")
+        port = HEALTH_PORTS.get(node.role, AGENT_HEALTH_PORT)
+        health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
             for u in health.get("units", [])
@@ -127,6 +159,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [units_healthy(n) for n in nodes]
     return checks
 

@@ -81,6 +81,16 @@ BAD = [
         "adminrouter_grpc_proxy_port",
         "Must be a port number between 1 and 65535. Got '70000'.",
     ),
+    (
+        {"mesos_dns_ip_sources": ["host", "rkt"]},
+        "mesos_dns_ip_sources",
+        "Unknown IP sources: rkt. Use host, netinfo, mesos, docker.",
+    ),
+    (
+        {"mesos_dns_set_truncate_bit": "yes"},
+        "mesos_dns_set_truncate_bit",
+        "Must be one of 'true', 'false'. Got 'yes'.",
+    ),
 ]
 
 
@@ -127,6 +137,7 @@ def test_good_config_expands_to_strings_as_dcos_does(genconf: Path) -> None:
     assert expanded["num_masters"] == "3"
     assert expanded["master_quorum"] == "2"
     assert expanded["check_time"] == "false"
+    assert expanded["mesos_dns_ip_sources"] == '["host", "netinfo"]'  # DC/OS's default
     assert all(isinstance(v, str) for v in expanded.values())
 
 

@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "check_time": "false",
     "enable_docker_gc": "true",
     "adminrouter_grpc_proxy_port": "12379",
+    # Mesos-DNS: where task A records come from, first source with an IP wins.
+    "mesos_dns_ip_sources": ["host", "netinfo"],
+    "mesos_dns_set_truncate_bit": "true",
 }
 
 # Keys DC/OS (or dcos-e2e) passes that this distribution accepts and ignores.
@@ -215,6 +218,19 @@ def _port(value: Any) -> str | None:
     return None
 
 
+MESOS_DNS_IP_SOURCES = ("host", "netinfo", "mesos", "docker")
+
+
+def _mesos_dns_ip_sources(value: Any) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a JSON formatted list. Got '{value}'."
+    unknown = [str(i) for i in items if str(i) not in MESOS_DNS_IP_SOURCES]
+    if unknown:
+        return f"Unknown IP sources: {', '.join(unknown)}. Use {', '.join(MESOS_DNS_IP_SOURCES)}."
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "cluster_name": _cluster_name,
     "master_discovery": _one_of("static", "master_http_loadbalancer"),
@@ -238,6 +254,8 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "dcos_l4lb_max_named_ip": _ipv4_value,
     "dcos_overlay_network_subnet": _subnet,
     "adminrouter_grpc_proxy_port": _port,
+    "mesos_dns_ip_sources": _mesos_dns_ip_sources,
+    "mesos_dns_set_truncate_bit": _true_false,
 }
 
 KNOWN_KEYS = set(VALIDATORS) | ACCEPTED_UNUSED
@@ -293,7 +311,13 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
     config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
     expanded: dict[str, str] = {}
     for key, value in config.items():
-        if key in ("master_list", "agent_list", "public_agent_list", "resolvers"):
+        if key in (
+            "master_list",
+            "agent_list",
+            "public_agent_list",
+            "resolvers",
+            "mesos_dns_ip_sources",
+        ):
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
         else:
             expanded[key] = _as_str(value)

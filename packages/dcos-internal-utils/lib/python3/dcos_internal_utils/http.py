@@ -203,11 +203,17 @@ def serve(
     router: Router,
     tcp: list[tuple[str, int]] | None = None,
     unix: list[str] | None = None,
+    extra_tcp: list[tuple[str, int]] | None = None,
 ) -> None:
-    """Serve forever on systemd's sockets if it passed any, else on `tcp` and `unix`."""
+    """Serve forever on systemd's sockets if it passed any, else on `tcp` and `unix`.
+
+    `extra_tcp` addresses are listened on in either case (a service whose
+    socket unit serves every role but which listens on TCP on some roles).
+    """
     sockets = systemd_sockets()
     if not sockets:
         sockets = [tcp_socket(h, p) for h, p in tcp or []] + [unix_socket(p) for p in unix or []]
+    sockets += [tcp_socket(h, p) for h, p in extra_tcp or []]
     if not sockets:
         raise RuntimeError("nothing to listen on: no systemd sockets, no tcp, no unix")
     handler = _handler_class(router)
