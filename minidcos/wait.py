@@ -133,6 +133,28 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     return Check("leader.mesos resolves through spartan", node, probe)
 
 
+def marathon_registered(node: Node) -> Check:
+    """Marathon answers through Admin Router and is a subscribed `marathon` framework in Mesos."""
+
+    def probe() -> tuple[bool, str]:
+        has_marathon = node.run(
+            ["test", "-e", "/etc/systemd/system/dcos-marathon.service"], check=False
+        )
+        if has_marathon.returncode != 0:
+            return True, "skipped: this installer has no Marathon"
+        info = http_json(f"http://{node.ip_address}/marathon/v2/info")
+        framework_id = info.get("frameworkId")
+        if info.get("name") != "marathon" or not framework_id:
+            return False, f"/marathon/v2/info: leader {info.get('leader')}, no framework id yet"
+        frameworks = http_json(f"http://{node.ip_address}/mesos/frameworks").get("frameworks", [])
+        mine = [f for f in frameworks if f.get("id") == framework_id]
+        if not mine or mine[0].get("name") != "marathon" or not mine[0].get("active"):
+            return False, f"framework {framework_id} is not an active framework in Mesos"
+        return True, f"framework {framework_id}, leader {info.get('leader')}"
+
+    return Check("Marathon answers through Admin Router, registered in Mesos", node, probe)
+
+
 # Diagnostics listens on TCP 1050 on masters; on agents Admin Router Agent
 # fronts it on 61001, as in DC/OS.
 HEALTH_PORTS = {Role.MASTER: 1050}
@@ -160,6 +182,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
+    checks += [marathon_registered(masters[0])]
     checks += [units_healthy(n) for n in nodes]
     return checks
 
