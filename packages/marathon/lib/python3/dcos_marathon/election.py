@@ -74,6 +74,7 @@ class ZkElection(Election):
                 self._from_thread(self._lost)
 
         self.zk.add_listener(on_state)
+        await asyncio.to_thread(self._drop_stale_latches)
         prefix = f"{LEADER_PATH}/_c_{uuid.uuid4()}-latch-"
         path = await asyncio.to_thread(
             self.zk.create,
@@ -90,6 +91,28 @@ class ZkElection(Election):
             self._from_thread(lambda: spawn(self._evaluate(children)))
 
         self.zk.ChildrenWatch(LEADER_PATH, on_children)
+
+    def _drop_stale_latches(self) -> None:
+        """Remove latches our own dead process left (same host:port): no waiting for its session.
+
+        Only one Marathon runs per master, so a latch holding our address that is
+        not ours belongs to a process that is gone (killed before its ZooKeeper
+        session ended). Leaving it would hold the leadership for the session timeout.
+        """
+        from kazoo.exceptions import NoNodeError
+
+        try:
+            children = self.zk.get_children(LEADER_PATH)
+        except NoNodeError:
+            return
+        for child in children:
+            try:
+                data, _ = self.zk.get(f"{LEADER_PATH}/{child}")
+                if data.decode() == self.my_host_port:
+                    log.info("removing %s, left by this Marathon's previous process", child)
+                    self.zk.delete(f"{LEADER_PATH}/{child}")
+            except NoNodeError:
+                continue
 
     def _from_thread(self, fn: Callable[[], Any]) -> None:
         assert self.loop is not None
