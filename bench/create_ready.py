@@ -2,7 +2,7 @@
 
 Both from the same run, with the image and the installer cached, so the ratio
 shows what installing and starting DC/OS costs over booting systemd
-(DESIGN.md section 8: under 15 s for create + wait, destroy under 3 s).
+(the budget: under 15 s for create + wait, destroy under 3 s, on 2 cores).
 Also reports each node's idle memory (sum of its processes' RSS).
 Prints the figures and writes bench/results/create_ready.json.
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import acs
 import requests
 from polling import Poll, wait_for
 
@@ -26,6 +27,7 @@ TASK_TIMEOUT = 120
 
 session = requests.Session()
 session.trust_env = False  # only the cluster's own nodes, never a proxy
+session.headers.update(acs.auth_headers())  # Admin Router's protected locations
 
 
 @dataclass(frozen=True)

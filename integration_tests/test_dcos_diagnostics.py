@@ -9,12 +9,13 @@ Mesos knows. Field sets are compared exactly, as DC/OS's tests do.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import acs
 import pytest
 import requests
+from polling import Poll, wait_for
 
 BASE = "/system/health/v1"
 MASTER_PORT = 80  # Admin Router
@@ -36,6 +37,7 @@ FRESH_CLUSTER_WAIT = 60  # seconds a fresh cluster may need until every unit is 
 T = TypeVar("T")
 _session = requests.Session()
 _session.trust_env = False  # only ever the cluster's own nodes, never a proxy
+_session.headers.update(acs.auth_headers())  # Admin Router's protected locations
 
 
 def get(ip: str, path: str, fresh: bool = False) -> Any:
@@ -46,16 +48,15 @@ def get(ip: str, path: str, fresh: bool = False) -> Any:
     return response.json()
 
 
-def retry(check: Callable[[], T], timeout: float = FRESH_CLUSTER_WAIT, wait: float = 2) -> T:
-    """The check's result once it passes; its last failure if it never does in time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except (AssertionError, requests.RequestException):
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(wait)
+def retry(check: Callable[[], T], timeout: float = FRESH_CLUSTER_WAIT) -> T:
+    """The check's result once it passes; its last failure is in the error if it never does."""
+    result: T = wait_for(
+        lambda: Poll(True, check()),
+        timeout,
+        getattr(check, "__name__", "check"),
+        transient=(AssertionError, requests.RequestException),
+    )
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_units_of_the_cluster(
 
 def test_mesos_ids_are_mesos_own(master_hosts: list[str],
                                   node_health: dict[str, dict[str, Any]]) -> None:
-    response = requests.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
+    response = _session.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
     state = response.json()
     agents = {s["pid"].split("@")[1].rsplit(":", 1)[0]: s["id"] for s in state["slaves"]}
     for ip, answer in node_health.items():

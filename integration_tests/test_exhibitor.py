@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from kazoo.client import KazooClient
+from polling import wait_for
 
 EXHIBITOR_PORT = 8181
 ZK_PORT = 2181
@@ -50,16 +50,13 @@ def zk_mode(host: str) -> str:
 
 
 def eventually(check: Callable[[], None], seconds: float = CONVERGE_SECONDS) -> None:
-    """Run `check` until it passes; after `seconds`, its last failure is the test's."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            check()
-            return
-        except (AssertionError, requests.RequestException):
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(1)
+    """Run `check` until it passes; after `seconds`, its last failure is in the error."""
+    wait_for(
+        lambda: check() or True,
+        seconds,
+        check.__name__,
+        transient=(AssertionError, requests.RequestException),
+    )
 
 
 def by_hostname(statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:

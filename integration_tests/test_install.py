@@ -1,4 +1,4 @@
-"""What dcos_install.sh and pkgpanda leave on a node (DESIGN.md section 4)."""
+"""What dcos_install.sh and pkgpanda leave on a node (the layout packages/README.md describes)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
+from polling import wait_for
 from kazoo.client import KazooClient
 
 from systemd_units import show
@@ -54,14 +55,11 @@ def main_pid(unit: str = "dcos-spartan.service") -> int:
     return int(show(unit, "MainPID")["MainPID"])
 
 
-def wait_for(condition: Callable[[], bool], deadline: float, what: str) -> float:
+def seconds_until(condition: Callable[[], bool], deadline: float, what: str) -> float:
     """Poll until `condition` holds; returns the seconds it took."""
     start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not within {deadline}s")
+    wait_for(condition, deadline, what)
+    return time.monotonic() - start
 
 
 def nameservers(path: str = "/etc/resolv.conf") -> list[str]:
@@ -189,8 +187,8 @@ def test_spartan_comes_back_after_kill() -> None:
     before = main_pid()
     assert before > 0
     subprocess.run(["kill", "-9", str(before)], check=True)
-    wait_for(lambda: main_pid() not in (0, before) and answers_ready(),
-             RECOVERY_DEADLINE, "spartan answering again after kill -9")
+    seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
+                  RECOVERY_DEADLINE, "spartan answering again after kill -9")
 
 
 def test_watchdog_restarts_a_hung_spartan() -> None:
@@ -199,8 +197,8 @@ def test_watchdog_restarts_a_hung_spartan() -> None:
     before = main_pid()
     subprocess.run(["kill", "-STOP", str(before)], check=True)
     try:
-        wait_for(lambda: main_pid() not in (0, before) and answers_ready(),
-                 RECOVERY_DEADLINE, "watchdog restarting a hung spartan")
+        seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
+                      RECOVERY_DEADLINE, "watchdog restarting a hung spartan")
     finally:
         # Gone already if the restart killed it; harmless then.
         subprocess.run(["kill", "-CONT", str(before)], capture_output=True)
@@ -217,6 +215,6 @@ def test_gen_resolvconf_falls_back_to_upstreams_and_returns(
         assert nameservers() and set(nameservers()) <= set(fallback), nameservers()
     finally:
         subprocess.run(["systemctl", "start", "dcos-spartan.service"], check=True)
-        wait_for(answers_ready, RECOVERY_DEADLINE, "spartan answering after start")
+        seconds_until(answers_ready, RECOVERY_DEADLINE, "spartan answering after start")
         run_gen_resolvconf()
     assert sorted(nameservers()) == SPARTANS

@@ -1,13 +1,17 @@
 """Cluster: the library's facade, and `create`, the one orchestrator.
 
-    from minidcos import Cluster, ClusterSpec
+    from minidcos import Cluster, ClusterSpec, InstallSpec
 
-    with Cluster.create(ClusterSpec(masters=1, agents=1, public_agents=0)) as cluster:
+    with Cluster.create(ClusterSpec(masters=1, agents=1, public_agents=0),
+                        install=InstallSpec()) as cluster:
         cluster.masters[0].run(["echo", "hi"])
 
-`create` reads top to bottom: validate, image, workspace, network, config,
-nodes, install, wait. Anything that fails (or Ctrl-C) removes what it made,
-unless `retain`.
+`create` reads top to bottom: validate everything (the spec, the installer,
+the config, through the installer's own --validate-config), then image,
+network (which claims the id), config, nodes, install, wait. Nothing exists
+in the engine until every check has passed. Anything that fails afterwards
+(or Ctrl-C, or SIGTERM) removes what this run made, and only that, unless
+`retain`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,30 +29,46 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from minidcos import iam
 from minidcos import wait as readiness
 from minidcos._util import paths
-from minidcos.backends.base import ClusterPlan, Mount, NodePlan, Provider
+from minidcos._util.interrupts import deferred_interrupts
+from minidcos.backends.base import ClusterPlan, Mount, NodePlan, Provider, node_name
 from minidcos.errors import (
     ClusterExistsError,
     ClusterNotFoundError,
+    ConfigError,
     NodeNotFoundError,
     NotReadyError,
     UsageError,
 )
-from minidcos.installer import run as installing
+from minidcos.installer import build as installer_build
+from minidcos.installer import install as installing
+from minidcos.installer.extra_config import load_extra_config
 from minidcos.node import Node, Output, Role
 from minidcos.status import Status
 
-CLUSTER_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,39}$")
+CLUSTER_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+MAX_CLUSTER_ID = 40
+HOST_NAME_MAX = 64  # Linux's limit for a hostname; each node's hostname is its container name
+MASTER_COUNTS = (1, 3, 5, 7, 9)  # a ZooKeeper quorum, as DC/OS allows
+MAX_NODES = 250  # the cluster's network is a /24
 TEST_DIR = "/opt/mesosphere/active/dcos-integration-test"
 DEFAULT_WAIT_S = 600.0
+# Set from the nodes' addresses: an extra config cannot know them in advance.
+NODE_LIST_KEYS = ("master_list", "agent_list", "public_agent_list")
+# Documentation addresses stand in for the nodes' while the config is checked,
+# before the cluster's network (and so its addresses) exists.
+PLACEHOLDER_SUBNET = ipaddress.IPv4Network("192.0.2.0/24")
 
 
-def validate_cluster_id(cluster_id: str) -> str:
-    if not CLUSTER_ID_PATTERN.match(cluster_id):
+def validate_cluster_id(cluster_id: str, source: str = "") -> str:
+    """`cluster_id` if valid; UsageError naming `source` (the flag or variable it came from)."""
+    if not CLUSTER_ID_PATTERN.match(cluster_id) or len(cluster_id) > MAX_CLUSTER_ID:
+        where = f" in {source}" if source else ""
         raise UsageError(
-            f"invalid cluster id {cluster_id!r}: use 1 to 40 letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit (for example --cluster-id ci-1)"
+            f"invalid cluster id {cluster_id!r}{where}: use 1 to {MAX_CLUSTER_ID} letters, "
+            "digits, '_', '.' or '-', starting with a letter or digit (for example ci-1)"
         )
     return cluster_id
 
@@ -60,6 +81,8 @@ def default_provider() -> Provider:
 
 @dataclass(frozen=True)
 class ClusterSpec:
+    """The shape of a cluster: how many nodes of each role, its id, and extra mounts."""
+
     masters: int = 1
     agents: int = 1
     public_agents: int = 1
@@ -79,23 +102,91 @@ class ClusterSpec:
             plans += [NodePlan(role, i, str(next(hosts))) for i in range(count)]
         return tuple(plans)
 
-    def validate(self) -> None:
-        validate_cluster_id(self.cluster_id)
-        if self.masters < 1:
-            raise UsageError("a cluster needs at least one master: pass --masters 1 or more")
-        if self.agents < 0 or self.public_agents < 0:
-            raise UsageError("--agents and --public-agents must be 0 or more")
-        if self.masters + self.agents + self.public_agents > 250:
-            raise UsageError("at most 250 nodes fit the cluster's /24 network")
+    def longest_hostname(self) -> str:
+        """The longest node name (= hostname) this spec makes."""
+        names = [
+            node_name(self.cluster_id, role, count - 1)
+            for role, count in (
+                (Role.MASTER, self.masters),
+                (Role.AGENT, self.agents),
+                (Role.PUBLIC_AGENT, self.public_agents),
+            )
+            if count > 0
+        ]
+        return max(names, key=len)
+
+    def validate(self, dcos: bool = False) -> None:
+        """Every check of the spec, before anything is made. `dcos`: DC/OS will be installed."""
+        validate_cluster_id(self.cluster_id, "--cluster-id")
+        for flag, count, least in (
+            ("--masters", self.masters, 1),
+            ("--agents", self.agents, 0),
+            ("--public-agents", self.public_agents, 0),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or count < least:
+                raise UsageError(f"{flag} must be {least} or more, not {count!r}")
+        if dcos and self.masters not in MASTER_COUNTS:
+            raise UsageError(
+                f"--masters must be 1, 3, 5, 7 or 9 for DC/OS (a ZooKeeper quorum), "
+                f"not {self.masters}"
+            )
+        total = self.masters + self.agents + self.public_agents
+        if total > MAX_NODES:
+            raise UsageError(
+                f"--masters + --agents + --public-agents must be at most {MAX_NODES} "
+                f"(the cluster's network is a /24), not {total}"
+            )
+        longest = self.longest_hostname()
+        if len(longest) > HOST_NAME_MAX:
+            room = MAX_CLUSTER_ID - (len(longest) - HOST_NAME_MAX)
+            raise UsageError(
+                f"--cluster-id {self.cluster_id!r} is too long for this many nodes: node "
+                f"hostname {longest!r} would be {len(longest)} characters, over Linux's "
+                f"{HOST_NAME_MAX}; use an id of at most {room} characters"
+            )
+        for mount in self.custom_volumes:
+            _check_mount(mount)
+
+
+def _check_mount(mount: Mount) -> None:
+    text = f"{mount.source}:{mount.target}"
+    if not mount.target.startswith("/"):
+        raise UsageError(f"--custom-volume {text!r}: the path in the node must be absolute")
+    if mount.is_named_volume:
+        if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", mount.source):
+            raise UsageError(
+                f"--custom-volume {text!r}: {mount.source!r} is neither an absolute host path "
+                "nor a volume name (letters, digits, '_', '.', '-')"
+            )
+    elif not Path(mount.source).exists():
+        # Docker would create it, as root, behind the user's back.
+        raise UsageError(
+            f"--custom-volume {text!r}: the host path {mount.source} does not exist; "
+            "create it first"
+        )
 
 
 @dataclass(frozen=True)
 class InstallSpec:
-    """How to install DC/OS: an installer honouring the contract, and config over the base."""
+    """How to install DC/OS: an installer honouring the contract, and config over the base.
 
-    installer: Path
-    extra_config: Mapping[str, Any] = field(default_factory=dict)
+    `installer` None is the installer this project builds from packages/ (built
+    on demand, cached by content). `extra_config` is a mapping, or the path of
+    a YAML file, merged over the config the harness generates; it may not set
+    master_list, agent_list or public_agent_list, which come from the nodes.
+    """
+
+    installer: Path | None = None
+    extra_config: Mapping[str, Any] | Path = field(default_factory=dict)
     genconf_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class _CheckedInstall:
+    installer: Path
+    extra_config: dict[str, Any]
+    genconf_dir: Path | None
+    source: str  # how config errors name the config
 
 
 class Cluster:
@@ -121,28 +212,30 @@ class Cluster:
         status: Status | None = None,
     ) -> Cluster:
         """Create the cluster; with `install`, install DC/OS on it (and wait, unless not `wait`)."""
-        spec.validate()
-        provider = provider or default_provider()
         status = status or Status.silent()
+        spec.validate(dcos=install is not None)
+        checked = _check_install(spec, install, status) if install is not None else None
+        provider = provider or default_provider()
         if spec.cluster_id in provider.list_clusters():
             raise ClusterExistsError(spec.cluster_id)
-        workspace = paths.workspaces_dir() / f"{spec.cluster_id}-{secrets.token_hex(4)}"
+        with status.step("Ensuring the node image"):
+            image = provider.ensure_image(status)
+
+        run_token = secrets.token_hex(6)
+        workspace = paths.workspaces_dir() / f"{spec.cluster_id}-{run_token}"
         try:
-            with status.step("Ensuring the node image"):
-                image = provider.ensure_image(status)
             workspace.mkdir(parents=True)
-            network = provider.create_network(spec.cluster_id)
+            with deferred_interrupts():  # a network made but not known would be left behind
+                network = provider.create_network(spec.cluster_id, run_token)
             plans = spec.node_plans(network.subnet)
             mounts = list(spec.custom_volumes)
-            if install is not None:
-                _generate_config(spec, install, plans, workspace, status)
-                mounts.append(
-                    Mount(
-                        str(workspace / "genconf" / "serve"), installing.SERVE_MOUNT, read_only=True
-                    )
-                )
+            if checked is not None:
+                _generate_config(checked, plans, workspace, status)
+                serve = workspace / "genconf" / "serve"
+                mounts.append(Mount(str(serve), installing.SERVE_MOUNT, read_only=True))
             plan = ClusterPlan(
                 cluster_id=spec.cluster_id,
+                run_token=run_token,
                 nodes=plans,
                 network=network.name,
                 workspace=workspace,
@@ -151,15 +244,19 @@ class Cluster:
             )
             nodes = provider.provision(plan, status)
             cluster = cls(spec.cluster_id, provider)
-            if install is not None:
-                installing.install(nodes, status)
+            cluster._nodes = [Node.of(n, provider) for n in nodes]
+            if checked is not None:
+                installing.install(cluster.nodes, status)
                 if wait:
                     cluster.wait(timeout_s=wait_timeout_s, status=status)
             return cluster
-        except BaseException:  # Ctrl-C included: nothing is left behind unless asked
+        except BaseException:  # Ctrl-C and SIGTERM included: nothing is left unless asked
             if not retain:
-                with status.step(f"Removing what was made for cluster {spec.cluster_id!r}"):
-                    provider.delete_cluster(spec.cluster_id)
+                with (
+                    deferred_interrupts(),
+                    status.step(f"Removing what this run made for cluster {spec.cluster_id!r}"),
+                ):
+                    provider.delete_cluster(spec.cluster_id, run_token=run_token)
                     shutil.rmtree(workspace, ignore_errors=True)
             raise
 
@@ -168,10 +265,10 @@ class Cluster:
     @property
     def nodes(self) -> list[Node]:
         if self._nodes is None:
-            nodes = self.provider.list_nodes(self.cluster_id)
-            if not nodes:
+            records = self.provider.list_nodes(self.cluster_id)
+            if not records:
                 raise ClusterNotFoundError(self.cluster_id, self.provider.list_clusters())
-            self._nodes = nodes
+            self._nodes = [Node.of(r, self.provider) for r in records]
         return self._nodes
 
     @property
@@ -188,6 +285,20 @@ class Cluster:
 
     def node(self, reference: str) -> Node:
         return resolve_node(self.nodes, reference, self.cluster_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The cluster as `minidcos docker inspect` prints it (schema in the README)."""
+        return {
+            "cluster_id": self.cluster_id,
+            "nodes": {
+                role: [node_dict(n) for n in nodes]
+                for role, nodes in (
+                    ("masters", self.masters),
+                    ("agents", self.agents),
+                    ("public_agents", self.public_agents),
+                )
+            },
+        }
 
     # -- using --------------------------------------------------------------
 
@@ -244,9 +355,12 @@ class Cluster:
         """Run `args` in the integration-test directory with DC/OS's environment sourced."""
         node = node or self.masters[0]
         script = f'. /opt/mesosphere/environment.export && cd {TEST_DIR} && exec "$@"'
+        # With auth on, suites need a token (dcos-test-utils reads DCOS_ACS_TOKEN).
+        token = iam.test_user_token(self.masters[0])
+        auth = {"DCOS_ACS_TOKEN": token} if token else {}
         return node.run(
             ["bash", "-c", script, "minidcos-test-env", *args],
-            env={**self.test_environment(), **(env or {})},
+            env={**self.test_environment(), **auth, **(env or {})},
             output=output,
             tty=tty,
             check=check,
@@ -255,9 +369,13 @@ class Cluster:
     # -- destroying ---------------------------------------------------------
 
     def destroy(self) -> bool:
-        """Remove every container, volume and the network of the cluster; False if none existed."""
+        """Remove every container, volume and the network of the cluster; False if none existed.
+
+        Volumes the user made and mounted with --custom-volume are kept.
+        """
         self._nodes = None
-        return self.provider.delete_cluster(self.cluster_id)
+        with deferred_interrupts():
+            return self.provider.delete_cluster(self.cluster_id)
 
     def __enter__(self) -> Cluster:
         return self
@@ -271,19 +389,69 @@ class Cluster:
         self.destroy()
 
 
-def _generate_config(
-    spec: ClusterSpec,
-    install: InstallSpec,
-    plans: Sequence[NodePlan],
-    workspace: Path,
-    status: Status,
-) -> None:
-    with status.step(f"Generating the config with {install.installer.name} --genconf") as step:
-        masters, agents, public = installing.role_lists([(p.role, p.ip_address) for p in plans])
-        config = {**installing.base_config(masters, agents, public), **install.extra_config}
-        installing.write_genconf(workspace, config, install.genconf_dir)
-        for warning in installing.genconf(install.installer, workspace):
+def node_dict(node: Node) -> dict[str, Any]:
+    return {
+        "reference": node.reference,
+        "role": node.role.value,
+        "index": node.index,
+        "container_name": node.container_name,
+        "container_id": node.container_id,
+        "ip_address": node.ip_address,
+    }
+
+
+def _check_install(spec: ClusterSpec, install: InstallSpec, status: Status) -> _CheckedInstall:
+    """Everything about the installer and its config, checked before anything is made:
+    the installer is one, the extra config reads, and the installer's own
+    `--validate-config` accepts the config (with stand-in node addresses)."""
+    if isinstance(install.extra_config, Path):
+        extra = load_extra_config(install.extra_config)
+        source = f"config.yaml (generated, with {install.extra_config} merged over it)"
+    else:
+        extra = dict(install.extra_config)
+        source = "config.yaml (generated, with the extra config merged over it)"
+    set_by_us = [key for key in NODE_LIST_KEYS if key in extra]
+    if set_by_us:
+        raise ConfigError(
+            [
+                f"{key}: set from the cluster's nodes (--masters, --agents, --public-agents); "
+                "remove it from the extra config"
+                for key in set_by_us
+            ],
+            source=source,
+        )
+    if install.genconf_dir is not None and not install.genconf_dir.is_dir():
+        raise UsageError(f"--genconf-dir {install.genconf_dir} is not a folder")
+    if install.installer is None:
+        with status.step("Building the installer from packages/"):
+            installer = installer_build.build()
+    else:
+        installer = installing.check_installer(Path(install.installer))
+    checked = _CheckedInstall(installer, extra, install.genconf_dir, source)
+    with (
+        status.step(f"Checking the config with {installer.name} --validate-config") as step,
+        tempfile.TemporaryDirectory(prefix="minidcos-validate-") as scratch,
+    ):
+        config = _config(checked, spec.node_plans(PLACEHOLDER_SUBNET))
+        for warning in installing.validate_config(
+            installer, config, install.genconf_dir, Path(scratch), source
+        ):
             step.update(f"warning: {warning}")
+    return checked
+
+
+def _config(checked: _CheckedInstall, plans: Sequence[NodePlan]) -> dict[str, Any]:
+    masters, agents, public = installing.role_lists([(p.role, p.ip_address) for p in plans])
+    return {**installing.base_config(masters, agents, public), **checked.extra_config}
+
+
+def _generate_config(
+    checked: _CheckedInstall, plans: Sequence[NodePlan], workspace: Path, status: Status
+) -> None:
+    with status.step(f"Generating the config with {checked.installer.name} --genconf"):
+        installing.write_genconf(workspace, _config(checked, plans), checked.genconf_dir)
+        # Warnings were shown when the config was checked.
+        installing.genconf(checked.installer, workspace, checked.source)
 
 
 def list_clusters(provider: Provider | None = None) -> list[str]:
@@ -292,7 +460,8 @@ def list_clusters(provider: Provider | None = None) -> list[str]:
 
 def clean(provider: Provider | None = None) -> bool:
     """Remove every container, network and volume miniDC/OS made (images are kept)."""
-    return (provider or default_provider()).delete_all()
+    with deferred_interrupts():
+        return (provider or default_provider()).delete_all()
 
 
 def resolve_node(nodes: Sequence[Node], reference: str, cluster_id: str) -> Node:

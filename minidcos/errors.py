@@ -94,6 +94,10 @@ class NodeBootError(MiniDCOSError):
         super().__init__(message)
 
 
+class TransferError(MiniDCOSError):
+    """A copy to or from a node could not be made, or did not arrive intact."""
+
+
 class StepError(MiniDCOSError):
     """A step of an orchestrated sequence failed; raised `from` its cause."""
 

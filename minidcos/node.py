@@ -5,55 +5,31 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePosixPath
 
-if TYPE_CHECKING:
-    from minidcos.backends.base import Provider
+from minidcos.backends.base import NodeRecord, Output, Provider, Role, Transfer
+from minidcos.errors import UsageError
 
-
-class Role(Enum):
-    """A node's role. The value is the label value; `dcos_role` is what dcos_install.sh takes."""
-
-    MASTER = "master"
-    AGENT = "agent"
-    PUBLIC_AGENT = "public_agent"
-
-    @property
-    def dcos_role(self) -> str:
-        return {"master": "master", "agent": "slave", "public_agent": "slave_public"}[self.value]
-
-    @property
-    def container_word(self) -> str:
-        """How the role reads in container names: master, agent, public-agent."""
-        return self.value.replace("_", "-")
+__all__ = ["Node", "Output", "Role", "Transfer"]
 
 
-class Output(Enum):
-    """What happens to a command's output."""
+@dataclass(frozen=True, eq=False)
+class Node(NodeRecord):
+    """One node container, and the provider that reaches it. Equality is by container id."""
 
-    CAPTURE = "capture"  # returned in the CompletedProcess
-    LOG_AND_CAPTURE = "log_and_capture"  # returned, and copied to our stderr as it comes
-    NO_CAPTURE = "no_capture"  # goes straight to our stdout/stderr
+    provider: Provider = field(repr=False)
 
-
-@dataclass(frozen=True)
-class Node:
-    """One node container. Equality is by container id."""
-
-    cluster_id: str
-    role: Role
-    index: int
-    container_name: str
-    container_id: str
-    ip_address: str
-    provider: Provider = field(compare=False, repr=False)
-
-    @property
-    def reference(self) -> str:
-        """The `master_0`-style name `minidcos docker run --node` accepts."""
-        return f"{self.role.value}_{self.index}"
+    @classmethod
+    def of(cls, record: NodeRecord, provider: Provider) -> Node:
+        return cls(
+            cluster_id=record.cluster_id,
+            role=record.role,
+            index=record.index,
+            container_name=record.container_name,
+            container_id=record.container_id,
+            ip_address=record.ip_address,
+            provider=provider,
+        )
 
     def run(
         self,
@@ -91,16 +67,27 @@ class Node:
         """Start a command on the node and return at once, with pipes for stdout and stderr."""
         return self.provider.popen(self, _argv(args, shell), env=dict(env or {}))
 
-    def send_file(self, local_path: Path, remote_path: Path) -> None:
-        """Copy a file or a directory from the host to `remote_path` on the node."""
-        self.provider.send_file(self, Path(local_path), Path(remote_path))
+    def send_file(self, local_path: Path, remote_path: Path) -> Transfer:
+        """Copy a file or folder from the host to exactly `remote_path` on the node.
 
-    def download_file(self, remote_path: Path, local_path: Path) -> None:
-        """Copy a file from the node to `local_path` on the host."""
-        self.provider.download_file(self, Path(remote_path), Path(local_path))
+        Missing parents are made and modes kept; every file is checked by
+        sha256 on both ends. A copy that cannot be made raises.
+        """
+        return self.provider.send_file(self, Path(local_path), _absolute(remote_path))
 
-    def __str__(self) -> str:
-        return f"{self.reference} ({self.container_name}, {self.ip_address})"
+    def download_file(self, remote_path: Path, local_path: Path) -> Transfer:
+        """Copy a file or folder from the node to exactly `local_path` on the host."""
+        return self.provider.download_file(self, _absolute(remote_path), Path(local_path))
+
+
+def _absolute(remote_path: Path | str) -> Path:
+    path = PurePosixPath(remote_path)
+    if not path.is_absolute():
+        raise UsageError(
+            f"the path on the node must be absolute, not {str(remote_path)!r} "
+            f"(for example /root/{path})"
+        )
+    return Path(path)
 
 
 def _argv(args: Sequence[str], shell: bool) -> list[str]:

@@ -1,11 +1,14 @@
 """Progress for long work: which step, which node, how long it took.
 
-On a terminal a finished step gets a tick or a cross; otherwise every line is
-plain text with the elapsed time, so CI logs read well too.
+On a terminal a finished step gets a tick or a cross, and long work (an
+image build) shows its latest output on one line that keeps being
+rewritten; otherwise every line is plain text with the elapsed time and the
+rewritten line is left out, so CI logs read well too.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -21,6 +24,7 @@ class Status:
         self._lock = threading.Lock()
         self._tty = self._stream.isatty()
         self._start = time.monotonic()
+        self._progress_shown = False
 
     @classmethod
     def silent(cls) -> Status:
@@ -30,7 +34,24 @@ class Status:
         if self._quiet:
             return
         with self._lock:
+            self._clear_progress()
             print(message, file=self._stream, flush=True)
+
+    def progress(self, message: str) -> None:
+        """Show `message` on the one rewritten line (terminals only; dropped otherwise)."""
+        if self._quiet or not self._tty:
+            return
+        width = shutil.get_terminal_size().columns - 1
+        text = " ".join(message.split())[:width]
+        with self._lock:
+            self._stream.write("\r\x1b[2K" + text)
+            self._stream.flush()
+            self._progress_shown = True
+
+    def _clear_progress(self) -> None:
+        if self._progress_shown:
+            self._stream.write("\r\x1b[2K")
+            self._progress_shown = False
 
     @contextmanager
     def step(self, title: str) -> Iterator[Step]:
@@ -68,3 +89,7 @@ class Step:
         """A sub-event of the step, such as one node finishing."""
         took = time.monotonic() - self.started
         self.status.line(f"     {message} ({took:.1f} s)")
+
+    def progress(self, message: str) -> None:
+        """The latest output of long work, on the rewritten line (terminals only)."""
+        self.status.progress(f"     {message}")

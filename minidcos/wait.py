@@ -1,8 +1,25 @@
-"""Readiness: named checks, run in order under one deadline (DESIGN.md section 7).
+"""Readiness: named checks, run in order under one deadline.
 
 A check is a value: a name that reads as a fact, the node it is about, and a
-callable that returns (ok, detail). A timeout raises NotReadyError naming the
-check, the node and the last answer; it never reports success.
+probe that returns (ok, detail). `dcos_checks` lists them in boot order;
+`wait_until` polls each with the one poll helper (`minidcos._util.polling`)
+until it passes. A timeout raises NotReadyError naming the check, the node
+and the last answer; it never reports success. A probe that sees it can
+never pass (the container is gone) raises CannotPassError, which fails at
+once.
+
+Adding a component's check (packages/README.md has the whole checklist):
+
+    def marathon_leader(node: Node) -> Check:
+        port = package_port("marathon")       # from packages/marathon/buildinfo.json
+
+        def probe() -> tuple[bool, str]:
+            leader = http_json(f"http://{node.ip_address}:{port}/v2/leader")
+            return bool(leader.get("leader")), f"leader: {leader}"
+
+        return Check("Marathon has a leader", node, probe)
+
+and one line in `dcos_checks`, after the checks of what it needs.
 """
 
 from __future__ import annotations
@@ -17,12 +34,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from minidcos import iam
+from minidcos._util.polling import Poll, PollTimeoutError, wait_for
 from minidcos.errors import NotReadyError
+from minidcos.installer.packages import package_port
 from minidcos.node import Node, Role
 from minidcos.status import Status
 
+__all__ = ["CannotPassError", "Check", "dcos_checks", "http_json", "package_port", "wait_until"]
+
 # Errors that mean "not yet": the service is still starting.
 TRANSIENT = (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, ValueError)
+POLL_INTERVAL_S = 0.2
+MAX_POLL_INTERVAL_S = 0.5  # a ready cluster is noticed within half a second
 
 
 class CannotPassError(Exception):
@@ -36,37 +60,48 @@ class Check:
     probe: Callable[[], tuple[bool, str]]
 
 
-def http_json(url: str, timeout: float = 3.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 3.0, token: str | None = None) -> Any:
+    """GET `url` as JSON; with `token`, as a logged-in client (Admin Router's protected
+    locations want one: `iam.test_user_token(master)`)."""
+    headers = {"Authorization": f"token={token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
 def wait_until(
-    checks: Sequence[Check], timeout_s: float, status: Status, poll_s: float = 0.25
+    checks: Sequence[Check],
+    timeout_s: float,
+    status: Status,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Run each check in order until it passes; all of them share one deadline."""
-    start = time.monotonic()
+    start = clock()
     deadline = start + timeout_s
     for check in checks:
-        last = "no answer yet"
-        while True:
-            try:
-                ok, last = check.probe()
-            except TRANSIENT as exc:
-                ok, last = False, f"{type(exc).__name__}: {exc}"
-            except CannotPassError as exc:
-                raise NotReadyError(
-                    check.name, str(check.node), time.monotonic() - start, str(exc)
-                ) from exc
-            if ok:
-                status.line(
-                    f"     \u2713 {check.name}: {check.node.reference} "
-                    f"({time.monotonic() - start:.1f} s)"
-                )
-                break
-            if time.monotonic() >= deadline:
-                raise NotReadyError(check.name, str(check.node), time.monotonic() - start, last)
-            time.sleep(poll_s)
+
+        def poll(check: Check = check) -> Poll[None]:
+            ok, detail = check.probe()
+            return Poll(ok, None, detail)
+
+        try:
+            wait_for(
+                poll,
+                max(0.0, deadline - clock()),
+                check.name,
+                interval_s=POLL_INTERVAL_S,
+                max_interval_s=MAX_POLL_INTERVAL_S,
+                transient=TRANSIENT,
+                clock=clock,
+                sleep=sleep,
+            )
+        except PollTimeoutError as exc:
+            raise NotReadyError(check.name, str(check.node), clock() - start, exc.last) from None
+        except CannotPassError as exc:
+            raise NotReadyError(check.name, str(check.node), clock() - start, str(exc)) from exc
+        status.line(f"     \u2713 {check.name}: {check.node.reference} ({clock() - start:.1f} s)")
 
 
 # -- the checks of a DC/OS cluster, in boot order -----------------------------
@@ -98,14 +133,31 @@ def dcos_installed(node: Node) -> Check:
 
 
 def zookeeper_quorum(node: Node, num_masters: int) -> Check:
+    port = package_port("exhibitor")
+
     def probe() -> tuple[bool, str]:
-        servers = http_json(f"http://{node.ip_address}:8181/exhibitor/v1/cluster/status")
+        servers = http_json(f"http://{node.ip_address}:{port}/exhibitor/v1/cluster/status")
         serving = [s for s in servers if s.get("code") == 3]
         leaders = [s for s in servers if s.get("isLeader")]
         detail = f"{len(serving)}/{num_masters} serving, {len(leaders)} leader(s): {servers}"
         return len(serving) == num_masters and len(leaders) == 1, detail
 
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
+
+
+def iam_answers(node: Node) -> Check:
+    """dcos-oauth answers on the master (it listens on 127.0.0.1 only)."""
+    port = package_port("dcos-oauth")
+
+    def probe() -> tuple[bool, str]:
+        proc = node.run(
+            ["curl", "-sS", "--max-time", "3", f"http://127.0.0.1:{port}/acs/api/v1/groups"],
+            check=False,
+        )
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"array"' in answer, answer or "no answer"
+
+    return Check("IAM answers (dcos-oauth)", node, probe)
 
 
 def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
@@ -135,6 +187,8 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
 
 def marathon_registered(node: Node) -> Check:
     """Marathon answers through Admin Router and is a subscribed `marathon` framework in Mesos."""
+    port = package_port("adminrouter")
+    tokens: list[str | None] = []  # minted once, on the first probe (auth may be off: None)
 
     def probe() -> tuple[bool, str]:
         has_marathon = node.run(
@@ -142,11 +196,16 @@ def marathon_registered(node: Node) -> Check:
         )
         if has_marathon.returncode != 0:
             return True, "skipped: this installer has no Marathon"
-        info = http_json(f"http://{node.ip_address}/marathon/v2/info")
+        if not tokens:
+            tokens.append(iam.test_user_token(node) if iam.auth_enabled(node) else None)
+        token = tokens[0]
+        info = http_json(f"http://{node.ip_address}:{port}/marathon/v2/info", token=token)
         framework_id = info.get("frameworkId")
         if info.get("name") != "marathon" or not framework_id:
             return False, f"/marathon/v2/info: leader {info.get('leader')}, no framework id yet"
-        frameworks = http_json(f"http://{node.ip_address}/mesos/frameworks").get("frameworks", [])
+        frameworks = http_json(f"http://{node.ip_address}:{port}/mesos/frameworks", token=token)[
+            "frameworks"
+        ]
         mine = [f for f in frameworks if f.get("id") == framework_id]
         if not mine or mine[0].get("name") != "marathon" or not mine[0].get("active"):
             return False, f"framework {framework_id} is not an active framework in Mesos"
@@ -155,15 +214,15 @@ def marathon_registered(node: Node) -> Check:
     return Check("Marathon answers through Admin Router, registered in Mesos", node, probe)
 
 
-# Diagnostics listens on TCP 1050 on masters; on agents Admin Router Agent
-# fronts it on 61001, as in DC/OS.
-HEALTH_PORTS = {Role.MASTER: 1050}
-AGENT_HEALTH_PORT = 61001
-
-
 def units_healthy(node: Node) -> Check:
+    # Diagnostics listens on its own TCP port on masters; on agents Admin
+    # Router Agent fronts it, as in DC/OS.
+    if node.role is Role.MASTER:
+        port = package_port("dcos-diagnostics")
+    else:
+        port = package_port("adminrouter", "agent")
+
     def probe() -> tuple[bool, str]:
-        port = HEALTH_PORTS.get(node.role, AGENT_HEALTH_PORT)
         health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
@@ -178,9 +237,15 @@ def units_healthy(node: Node) -> Check:
 
 
 def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
+    """Every readiness check of a DC/OS cluster, in boot order.
+
+    A component adds its check here, after the checks of what it needs and
+    before the last one (every unit healthy).
+    """
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    checks += [iam_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [marathon_registered(masters[0])]
     checks += [units_healthy(n) for n in nodes]

@@ -28,13 +28,14 @@ def test_bad_extra_config_makes_nothing(
     proc = create_with_extra_config(
         cluster_id,
         tmp_path / "extra.yaml",
-        "master_list: [172.28.0.2, 172.28.0.3]\noauth_enabled: maybe\nresolvers: [198.51.100.1]\n",
+        "dns_search: a.example,b.example\noauth_enabled: maybe\nresolvers: [198.51.100.1]\n",
     )
     assert proc.returncode == 1
-    assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in proc.stderr
+    assert "dns_search: Must not contain commas; separate domains with spaces" in proc.stderr
     assert "oauth_enabled: Must be one of 'true', 'false'. Got 'maybe'." in proc.stderr
     assert "resolvers: Spartan addresses found in resolvers: 198.51.100.1" in proc.stderr
-    assert "Starting" not in proc.stderr  # no node was started
+    assert "Traceback" not in proc.stderr
+    assert "Ensuring the node image" not in proc.stderr  # checked before anything was made
     assert cluster_id not in provider.list_clusters()
     api = provider.client.api
     assert api.networks(filters={"label": f"minidcos.cluster={cluster_id}"}) == []

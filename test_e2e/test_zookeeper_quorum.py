@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from minidcos import Cluster, ClusterSpec, InstallSpec, Node, Status
+from minidcos._util.polling import wait_for
 from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.node import Node
-from minidcos.status import Status
+from minidcos.errors import CommandError
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +39,15 @@ def exhibitor_status(node: Node) -> list[dict[str, Any]]:
     return list(json.loads(out))
 
 
-def wait_for(predicate: Any, timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-        except Exception as exc:  # a node being restarted does not answer for a moment
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(1)
-    raise AssertionError(f"condition not met in {timeout_s} s; last: {last!r}")
+def eventually(predicate: Callable[[], Any], timeout_s: float = 120, what: str = "") -> Any:
+    """The predicate's first truthy answer; a node being restarted may not answer for a while
+    (curl fails on the node: CommandError), and its half-written answer is no JSON."""
+    return wait_for(
+        predicate,
+        timeout_s,
+        what or predicate.__name__,
+        transient=(CommandError, ValueError),
+    )
 
 
 def test_quorum_of_three(three_masters: Cluster) -> None:
@@ -90,11 +86,11 @@ def test_quorum_survives_a_follower_and_elects_a_new_leader(three_masters: Clust
                 s["hostname"] == leader_ip and s["isLeader"] for s in status
             )
 
-        wait_for(two_serving_same_leader, 30)
+        eventually(two_serving_same_leader, 30)
     finally:
         follower.run(["systemctl", "start", "dcos-exhibitor"])
 
-    wait_for(lambda: sum(s["code"] == 3 for s in exhibitor_status(rest)) == 3)
+    eventually(lambda: sum(s["code"] == 3 for s in exhibitor_status(rest)) == 3, what="3 serving")
     leader.run(["systemctl", "stop", "dcos-exhibitor"])
     try:
 
@@ -103,7 +99,7 @@ def test_quorum_survives_a_follower_and_elects_a_new_leader(three_masters: Clust
             leaders = [s["hostname"] for s in status if s["isLeader"] and s["code"] == 3]
             return leaders[0] if leaders and leaders[0] != leader_ip else None
 
-        assert wait_for(new_leader, 60) != leader_ip
+        assert eventually(new_leader, 60) != leader_ip
     finally:
         leader.run(["systemctl", "start", "dcos-exhibitor"])
-    wait_for(lambda: sum(s["code"] == 3 for s in exhibitor_status(leader)) == 3)
+    eventually(lambda: sum(s["code"] == 3 for s in exhibitor_status(leader)) == 3, what="3 serving")

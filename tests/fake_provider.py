@@ -1,80 +1,169 @@
-"""A provider of the same shape as DockerProvider that keeps everything in memory."""
+"""The provider interface's in-memory twin, for fast tests of the CLI and the orchestrator.
+
+It keeps what a real engine would (networks, nodes, volumes, each labelled
+with its cluster and run token), and each node has a small filesystem and a
+few commands of its own (true, false, echo, cat, printenv, hostname,
+test -e, systemctl is-system-running), so that `tests/provider_contract.py`
+runs the same cases against it as against the Docker provider. Any other
+command succeeds silently and is recorded, unless the test told the fake
+to fail it (`fail_command`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import subprocess
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
-from minidcos.backends.base import ClusterPlan, Network, ProviderInfo
-from minidcos.node import Node, Output
+from minidcos.backends.base import (
+    ClusterPlan,
+    Network,
+    NodeRecord,
+    Output,
+    ProviderInfo,
+    Transfer,
+    node_name,
+)
+from minidcos.errors import ClusterExistsError, CommandError, TransferError, UsageError
 from minidcos.status import Status
+
+
+@dataclass
+class FakeNode:
+    record: NodeRecord
+    run_token: str
+    files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (data, mode)
+    folders: set[str] = field(default_factory=lambda: {"/", "/root", "/tmp", "/run", "/etc"})
+
+
+@dataclass
+class Failure:
+    match: str
+    returncode: int
+    stdout: bytes
+    stderr: bytes
 
 
 class FakeProvider:
     def __init__(self, fail_provision: BaseException | None = None) -> None:
-        self.nodes: dict[str, list[Node]] = {}
-        self.networks: set[str] = set()
+        self.networks: dict[str, tuple[str, Network]] = {}  # cluster id -> (run token, network)
+        self.cluster_nodes: dict[str, list[FakeNode]] = {}
+        self.volumes: dict[str, tuple[str, str]] = {}  # name -> (cluster id, run token)
         self.fail_provision = fail_provision
+        self.failures: list[Failure] = []
         self.calls: list[str] = []
         self.commands: list[tuple[str, list[str], dict[str, str]]] = []
+        self._subnets = 0
+
+    # -- what tests ask of the fake -------------------------------------------
+
+    def fail_command(
+        self, match: str, returncode: int = 1, stdout: bytes = b"", stderr: bytes = b""
+    ) -> None:
+        """Every later command whose words contain `match` exits `returncode` with this output."""
+        self.failures.append(Failure(match, returncode, stdout, stderr))
+
+    def objects(self, cluster_id: str) -> list[str]:
+        """Everything left of a cluster, as an engine would list it."""
+        found = [f"network {cluster_id}"] if cluster_id in self.networks else []
+        found += [f"node {n.record.container_name}" for n in self.cluster_nodes.get(cluster_id, [])]
+        found += [f"volume {v}" for v, (c, _) in self.volumes.items() if c == cluster_id]
+        return found
+
+    # -- the provider interface -----------------------------------------------
 
     def info(self) -> ProviderInfo:
-        return ProviderInfo("fake", False, "1", "cgroupfs", "overlay2", "/var/lib/docker", 2**34)
+        return ProviderInfo(
+            engine_version="fake",
+            privileged=False,
+            node_mode="fake nodes in memory",
+            address_pool=ipaddress.IPv4Network("172.28.0.0/14"),
+            cgroup_version="1",
+            cgroup_driver="cgroupfs",
+            storage_driver="overlay2",
+            docker_root="/var/lib/docker",
+            memory_bytes=2**34,
+        )
 
     def ensure_image(self, status: Status) -> str:
         self.calls.append("ensure_image")
         return "minidcos/node:fake"
 
-    def create_network(self, cluster_id: str) -> Network:
+    def create_network(self, cluster_id: str, run_token: str) -> Network:
         self.calls.append(f"create_network {cluster_id}")
-        self.networks.add(cluster_id)
-        return Network(f"minidcos-{cluster_id}", ipaddress.IPv4Network("172.28.9.0/24"))
+        if cluster_id in self.networks:
+            raise ClusterExistsError(cluster_id)
+        self._subnets += 1
+        network = Network(
+            f"minidcos-{cluster_id}", ipaddress.IPv4Network(f"172.28.{self._subnets}.0/24")
+        )
+        self.networks[cluster_id] = (run_token, network)
+        return network
 
-    def provision(self, plan: ClusterPlan, status: Status) -> list[Node]:
+    def provision(self, plan: ClusterPlan, status: Status) -> list[NodeRecord]:
         self.calls.append(f"provision {plan.cluster_id}")
-        if self.fail_provision is not None:
-            # Like a real engine: some nodes exist before the failure.
-            self.nodes[plan.cluster_id] = []
-            raise self.fail_provision
-        nodes = [
-            Node(
-                plan.cluster_id,
-                p.role,
-                p.index,
-                f"minidcos-{plan.cluster_id}-{p.role.container_word}-{p.index}",
-                hashlib.sha256(f"{plan.cluster_id}{p.ip_address}".encode()).hexdigest(),
-                p.ip_address,
-                self,
+        for mount in plan.mounts:
+            if mount.is_named_volume and mount.source not in self.volumes:
+                self.volumes[mount.source] = (plan.cluster_id, plan.run_token)
+        made = self.cluster_nodes.setdefault(plan.cluster_id, [])
+        for node_plan in plan.nodes:
+            name = node_name(plan.cluster_id, node_plan.role, node_plan.index)
+            record = NodeRecord(
+                cluster_id=plan.cluster_id,
+                role=node_plan.role,
+                index=node_plan.index,
+                container_name=name,
+                container_id=hashlib.sha256(f"{name}{plan.run_token}".encode()).hexdigest(),
+                ip_address=node_plan.ip_address,
             )
-            for p in plan.nodes
-        ]
-        self.nodes[plan.cluster_id] = nodes
-        return nodes
+            made.append(FakeNode(record, plan.run_token))
+            if self.fail_provision is not None:
+                raise self.fail_provision  # like a real engine: one node exists already
+        return [n.record for n in made if n.run_token == plan.run_token]
 
     def list_clusters(self) -> list[str]:
-        return sorted(set(self.nodes) | self.networks)
+        owners = {c for c, _ in self.volumes.values()}
+        return sorted(set(self.networks) | {c for c, n in self.cluster_nodes.items() if n} | owners)
 
-    def list_nodes(self, cluster_id: str) -> list[Node]:
-        return list(self.nodes.get(cluster_id, []))
+    def list_nodes(self, cluster_id: str) -> list[NodeRecord]:
+        order = {"master": 0, "agent": 1, "public_agent": 2}
+        records = [n.record for n in self.cluster_nodes.get(cluster_id, [])]
+        return sorted(records, key=lambda r: (order[r.role.value], r.index))
 
-    def delete_cluster(self, cluster_id: str) -> bool:
+    def delete_cluster(self, cluster_id: str, run_token: str | None = None) -> bool:
         self.calls.append(f"delete_cluster {cluster_id}")
-        existed = cluster_id in self.nodes or cluster_id in self.networks
-        self.nodes.pop(cluster_id, None)
-        self.networks.discard(cluster_id)
+
+        def ours(token: str) -> bool:
+            return run_token is None or token == run_token
+
+        existed = False
+        if cluster_id in self.networks and ours(self.networks[cluster_id][0]):
+            del self.networks[cluster_id]
+            existed = True
+        nodes = self.cluster_nodes.get(cluster_id, [])
+        kept = [n for n in nodes if not ours(n.run_token)]
+        existed |= len(kept) != len(nodes)
+        if cluster_id in self.cluster_nodes:
+            self.cluster_nodes[cluster_id] = kept
+        for name, (owner, token) in list(self.volumes.items()):
+            if owner == cluster_id and ours(token):
+                del self.volumes[name]
+                existed = True
         return existed
 
     def delete_all(self) -> bool:
-        existed = bool(self.nodes or self.networks)
-        self.nodes.clear()
+        existed = bool(self.list_clusters())
         self.networks.clear()
+        self.cluster_nodes.clear()
+        self.volumes.clear()
         return existed
 
     def exec(
         self,
-        node: Node,
+        node: NodeRecord,
         argv: list[str],
         *,
         env: dict[str, str],
@@ -84,16 +173,102 @@ class FakeProvider:
         input: bytes | None,
     ) -> subprocess.CompletedProcess[bytes]:
         self.commands.append((node.reference, argv, env))
-        return subprocess.CompletedProcess(argv, 0, b"", b"")
+        fake = self._node(node)
+        returncode, stdout, stderr = self._run(fake, argv, env, input)
+        if check and returncode != 0:
+            raise CommandError(str(node), argv, returncode, stdout, stderr)
+        return subprocess.CompletedProcess(argv, returncode, stdout, stderr)
 
-    def popen(self, node: Node, argv: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        raise NotImplementedError
+    def popen(
+        self, node: NodeRecord, argv: list[str], *, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        raise NotImplementedError("the fake has no processes; popen is tested on the engine")
 
-    def send_file(self, node: Node, local_path: Path, remote_path: Path) -> None:
+    def send_file(self, node: NodeRecord, local_path: Path, remote_path: Path) -> Transfer:
         self.calls.append(f"send_file {node.reference} {remote_path}")
+        fake = self._node(node)
+        if not local_path.exists():
+            raise UsageError(f"{local_path} does not exist on this machine")
+        sources = [(local_path, remote_path)]
+        if local_path.is_dir():
+            sources = [
+                (path, remote_path / path.relative_to(local_path))
+                for path in sorted(local_path.rglob("*"))
+                if path.is_file()
+            ]
+            self._make_folder(fake, str(remote_path))
+        elif str(remote_path) in fake.folders:
+            raise TransferError(f"{remote_path} is a folder; give the file's own path")
+        size = 0
+        for path, dest in sources:
+            self._make_folder(fake, str(PurePosixPath(dest).parent))
+            data = path.read_bytes()
+            fake.files[str(dest)] = (data, path.stat().st_mode & 0o7777)
+            size += len(data)
+        return Transfer(len(sources), size, sha256_verified=True)
 
-    def download_file(self, node: Node, remote_path: Path, local_path: Path) -> None:
+    def download_file(self, node: NodeRecord, remote_path: Path, local_path: Path) -> Transfer:
         self.calls.append(f"download_file {node.reference} {remote_path}")
+        fake = self._node(node)
+        root = str(remote_path)
+        if root in fake.files:
+            found = {Path(""): fake.files[root]}
+        elif root in fake.folders:
+            prefix = root.rstrip("/") + "/"
+            found = {
+                Path(p[len(prefix) :]): f for p, f in fake.files.items() if p.startswith(prefix)
+            }
+        else:
+            raise TransferError(f"copying {node}:{remote_path} failed: {root} does not exist")
+        for rel, (data, mode) in found.items():
+            dest = local_path / rel if rel != Path("") else local_path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            os.chmod(dest, mode)
+        return Transfer(len(found), sum(len(d) for d, _ in found.values()), sha256_verified=True)
 
-    def logs(self, node: Node, tail: int = 50) -> str:
-        return ""
+    # -- the fake nodes -------------------------------------------------------
+
+    def _node(self, record: NodeRecord) -> FakeNode:
+        for fake in self.cluster_nodes.get(record.cluster_id, []):
+            if fake.record.container_id == record.container_id:
+                return fake
+        raise CommandError(str(record), [], 1, b"", b"Error: No such container")
+
+    def _make_folder(self, fake: FakeNode, path: str) -> None:
+        parts = PurePosixPath(path).parts
+        for i in range(1, len(parts) + 1):
+            folder = str(PurePosixPath(*parts[:i]))
+            if folder in fake.files:
+                raise TransferError(f"cannot copy to {path}: {folder} is a file, not a folder")
+            fake.folders.add(folder)
+
+    def _run(
+        self, fake: FakeNode, argv: list[str], env: dict[str, str], input: bytes | None
+    ) -> tuple[int, bytes, bytes]:
+        words = " ".join(argv)
+        for failure in self.failures:
+            if failure.match in words:
+                return failure.returncode, failure.stdout, failure.stderr
+        command, args = (argv[0], argv[1:]) if argv else ("", [])
+        if command == "true":
+            return 0, b"", b""
+        if command == "false":
+            return 1, b"", b""
+        if command == "echo":
+            return 0, (" ".join(args) + "\n").encode(), b""
+        if argv == ["systemctl", "is-system-running"]:
+            return 0, b"running\n", b""
+        if command == "hostname":
+            return 0, f"{fake.record.container_name}\n".encode(), b""
+        if command == "printenv" and args:
+            return (0, f"{env[args[0]]}\n".encode(), b"") if args[0] in env else (1, b"", b"")
+        if command == "test" and args[:1] == ["-e"] and len(args) == 2:
+            return (0 if args[1] in fake.files or args[1] in fake.folders else 1), b"", b""
+        if command == "cat":
+            if not args:
+                return 0, input or b"", b""
+            if args[0] in fake.files:
+                return 0, fake.files[args[0]][0], b""
+            return 1, b"", f"cat: {args[0]}: No such file or directory\n".encode()
+        return 0, b"", b""

@@ -1,17 +1,23 @@
-"""The orchestrator against a fake provider: order of steps, cleanup, references."""
+"""The orchestrator against the fake provider: order of steps, validation, cleanup, references."""
 
 from __future__ import annotations
 
+import ipaddress
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from minidcos import wait as readiness
+from minidcos.backends.base import Mount
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec, resolve_node, validate_cluster_id
 from minidcos.errors import (
     ClusterExistsError,
     ClusterNotFoundError,
     ConfigError,
     NodeNotFoundError,
+    NotReadyError,
+    StepError,
     UsageError,
 )
 from minidcos.installer import build
@@ -35,8 +41,6 @@ def test_valid_cluster_ids(good: str) -> None:
 
 
 def test_static_addresses_in_role_order() -> None:
-    import ipaddress
-
     plans = ClusterSpec(3, 2, 1).node_plans(ipaddress.IPv4Network("172.28.5.0/24"))
     assert [(p.role.value, p.index, p.ip_address) for p in plans] == [
         ("master", 0, "172.28.5.2"),
@@ -69,6 +73,20 @@ def test_duplicate_cluster_id_makes_nothing() -> None:
     assert provider.calls == []
 
 
+def test_the_loser_of_a_race_removes_nothing_of_the_winners(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two creates passed the "exists?" check together; the network decides, and the loser's
+    cleanup (by its own run token) leaves the winner whole."""
+    provider = FakeProvider()
+    winner = Cluster.create(ClusterSpec(1, 1, 0, "race"), provider=provider)
+    monkeypatch.setattr(provider, "list_clusters", lambda: [])  # the loser looked too early
+    with pytest.raises(ClusterExistsError):
+        Cluster.create(ClusterSpec(1, 1, 0, "race"), provider=provider)
+    assert provider.list_nodes("race") == winner.nodes
+    assert "network race" in provider.objects("race")
+
+
 @pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_failed_or_interrupted_create_removes_everything(
     failure: BaseException, minidcos_home: Path
@@ -77,7 +95,7 @@ def test_failed_or_interrupted_create_removes_everything(
     with pytest.raises(type(failure)):
         Cluster.create(ClusterSpec(1, 1, 0, "broken"), provider=provider)
     assert provider.calls[-1] == "delete_cluster broken"
-    assert provider.list_clusters() == []
+    assert provider.objects("broken") == []
     assert list((minidcos_home / "workspaces").iterdir()) == []
 
 
@@ -89,18 +107,65 @@ def test_retain_keeps_what_was_made() -> None:
     assert provider.list_clusters() == ["kept"]
 
 
-def test_bad_config_is_rejected_before_any_node(installer: Path) -> None:
+def test_bad_config_is_rejected_before_anything_is_made(installer: Path) -> None:
     provider = FakeProvider()
     install = InstallSpec(
         installer,
-        extra_config={"master_list": ["192.0.2.4", "192.0.2.5"], "check_time": "sometimes"},
+        extra_config={"oauth_enabled": "maybe", "check_time": "sometimes"},
     )
     with pytest.raises(ConfigError) as info:
         Cluster.create(ClusterSpec(1, 1, 0, "badcfg"), install=install, provider=provider)
-    assert "master_list: Must have 1, 3, 5, 7, or 9 masters. Found 2" in info.value.messages
+    assert "oauth_enabled: Must be one of 'true', 'false'. Got 'maybe'." in info.value.messages
     assert "check_time: Must be one of 'true', 'false'. Got 'sometimes'." in info.value.messages
-    assert not any(c.startswith("provision") for c in provider.calls)
-    assert provider.list_clusters() == []
+    assert provider.calls == []
+
+
+def test_node_lists_come_from_the_nodes_only(installer: Path) -> None:
+    provider = FakeProvider()
+    install = InstallSpec(installer, extra_config={"master_list": ["192.0.2.4"]})
+    with pytest.raises(ConfigError, match="master_list: set from the cluster's nodes"):
+        Cluster.create(ClusterSpec(1, 0, 0, "lists"), install=install, provider=provider)
+    assert provider.calls == []
+
+
+def test_dcos_needs_a_quorum_of_masters_before_anything_is_made(installer: Path) -> None:
+    provider = FakeProvider()
+    with pytest.raises(UsageError, match="--masters must be 1, 3, 5, 7 or 9 for DC/OS"):
+        Cluster.create(
+            ClusterSpec(2, 0, 0, "two"), install=InstallSpec(installer), provider=provider
+        )
+    assert provider.calls == []
+    # Bare nodes may come in any number.
+    Cluster.create(ClusterSpec(2, 0, 0, "two"), provider=provider)
+
+
+def test_a_hostname_over_64_characters_is_refused_up_front() -> None:
+    provider = FakeProvider()
+    spec = ClusterSpec(1, 0, 11, "x" * 40)
+    with pytest.raises(UsageError) as info:
+        Cluster.create(spec, provider=provider)
+    assert "would be 65 characters, over Linux's 64" in str(info.value)
+    assert "use an id of at most 39 characters" in str(info.value)
+    assert provider.calls == []
+    Cluster.create(ClusterSpec(1, 0, 10, "x" * 40), provider=provider)  # 64: fits
+
+
+def test_a_missing_host_path_is_not_created(tmp_path: Path) -> None:
+    provider = FakeProvider()
+    spec = ClusterSpec(1, 0, 0, "vol", custom_volumes=(Mount(str(tmp_path / "nope"), "/data"),))
+    with pytest.raises(UsageError, match="does not exist; create it first"):
+        Cluster.create(spec, provider=provider)
+    assert not (tmp_path / "nope").exists() and provider.calls == []
+
+
+def test_a_named_volume_create_made_goes_with_the_cluster() -> None:
+    provider = FakeProvider()
+    provider.volumes["users-own"] = ("someone-else", "t")
+    mounts = (Mount("made-for-us", "/a"), Mount("users-own", "/b"))
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "nv", custom_volumes=mounts), provider=provider)
+    assert "volume made-for-us" in provider.objects("nv")
+    cluster.destroy()
+    assert "made-for-us" not in provider.volumes and "users-own" in provider.volumes
 
 
 def test_install_runs_dcos_install_sh_with_each_role(installer: Path) -> None:
@@ -112,6 +177,53 @@ def test_install_runs_dcos_install_sh_with_each_role(installer: Path) -> None:
         (ref, argv[-1]) for ref, argv, _ in provider.commands if "dcos_install.sh" in argv[1]
     )
     assert ran == [("agent_0", "slave"), ("master_0", "master"), ("public_agent_0", "slave_public")]
+
+
+def test_a_failed_install_names_the_command_and_its_output(installer: Path) -> None:
+    provider = FakeProvider()
+    provider.fail_command(
+        "dcos_install.sh", returncode=1, stderr=b"PREFLIGHT: port 2181 is already in use\n"
+    )
+    with pytest.raises(StepError, match=r"dcos_install\.sh failed on master_0") as info:
+        Cluster.create(
+            ClusterSpec(1, 0, 0, "fails"), install=InstallSpec(installer), provider=provider
+        )
+    failed = info.value.__cause__
+    assert failed is not None and "dcos_install.sh" in " ".join(failed.argv)  # type: ignore[attr-defined]
+    assert b"port 2181 is already in use" in failed.stderr  # type: ignore[attr-defined]
+    assert provider.objects("fails") == []
+
+
+def test_an_interrupted_wait_removes_everything(
+    installer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(readiness, "wait_until", interrupted)
+    provider = FakeProvider()
+    with pytest.raises(KeyboardInterrupt):
+        Cluster.create(
+            ClusterSpec(1, 0, 0, "intw"), install=InstallSpec(installer), provider=provider
+        )
+    assert provider.objects("intw") == []
+
+
+def test_a_failed_wait_keeps_nothing_and_says_which_check(
+    installer: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    provider = FakeProvider()
+    # The fake runs no dcos_install.sh for real: the check that DC/OS is there fails at once.
+    with pytest.raises(NotReadyError, match="'DC/OS is installed' on master_0") as info:
+        Cluster.create(
+            ClusterSpec(1, 0, 0, "nw"),
+            install=InstallSpec(installer),
+            provider=provider,
+            wait_timeout_s=0,
+        )
+    assert "logs of every node" in str(info.value)
+    assert provider.objects("nw") == []
 
 
 def test_unknown_cluster() -> None:
@@ -153,3 +265,29 @@ def test_test_environment() -> None:
     assert env["SLAVE_HOSTS"].count(",") == 1
     assert env["DCOS_NUM_AGENTS"] == "3" and env["DCOS_NUM_MASTERS"] == "1"
     assert env["DCOS_DNS_ADDRESS"] == f"http://{cluster.masters[0].ip_address}"
+
+
+class IamProvider(FakeProvider):
+    """A fake whose master answers `dcos-oauth login` with a token, as ours does."""
+
+    def exec(self, node, argv, **kwargs):  # type: ignore[no-untyped-def]
+        proc = super().exec(node, argv, **kwargs)
+        if argv[:2] == ["/opt/mesosphere/bin/dcos-oauth", "login"]:
+            return subprocess.CompletedProcess(argv, 0, b"aaa.bbb.ccc\n", b"")
+        return proc
+
+
+def test_suites_get_a_token_for_dcos_ci_user() -> None:
+    provider = IamProvider()
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "tok"), provider=provider)
+    cluster.run_with_test_environment(["pytest"], env={"X": "y"})
+    login, run = provider.commands[-2:]
+    assert login[1][-2:] == ["--add-user", "albert@bekstil.net"]
+    assert run[2]["DCOS_ACS_TOKEN"] == "aaa.bbb.ccc" and run[2]["X"] == "y"
+
+
+def test_no_token_where_the_iam_cannot_mint_one() -> None:
+    provider = FakeProvider()  # answers every command with empty output
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "notok"), provider=provider)
+    cluster.run_with_test_environment(["pytest"])
+    assert "DCOS_ACS_TOKEN" not in provider.commands[-1][2]

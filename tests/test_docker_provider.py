@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +24,28 @@ def test_names() -> None:
 
 
 class _Api:
-    """The low-level API's container listing, as the engine answers it."""
+    """The low-level API's listings, as the engine answers them (labels are ANDed)."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = items
-        self.filters: list[dict[str, str]] = []
+        self.filters: list[dict[str, list[str]]] = []
 
-    def containers(self, all: bool, filters: dict[str, str]) -> list[dict[str, Any]]:
+    def containers(self, all: bool, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
         self.filters.append(filters)
-        key, _, value = filters["label"].partition("=")
+
+        def matches(labels: dict[str, str], wanted: str) -> bool:
+            key, _, value = wanted.partition("=")
+            return key in labels and (not value or labels[key] == value)
+
         return [
-            c for c in self.items if key in c["Labels"] and (not value or c["Labels"][key] == value)
+            c for c in self.items if builtins.all(matches(c["Labels"], w) for w in filters["label"])
         ]
+
+    def networks(self, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+        return []
+
+    def volumes(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        return {"Volumes": None}
 
 
 class _Client:
@@ -71,9 +82,9 @@ def test_nodes_are_a_label_query_in_role_order() -> None:
     provider._client = client
     nodes = provider.list_nodes("a")
     assert [n.reference for n in nodes] == ["master_0", "agent_0", "agent_1", "public_agent_0"]
-    assert containers.filters[-1] == {"label": "minidcos.cluster=a"}
+    assert containers.filters[-1] == {"label": ["minidcos.cluster=a"]}
     assert provider.list_clusters() == ["a", "b"]
-    assert containers.filters[-1] == {"label": "minidcos.cluster"}
+    assert containers.filters[-1] == {"label": ["minidcos.cluster"]}
 
 
 def test_mirrors_from_deb822_and_one_line_sources(tmp_path: Path) -> None:

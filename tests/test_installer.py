@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from minidcos.errors import ConfigError
-from minidcos.installer import build, run
+from minidcos.installer import build, packages
+from minidcos.installer import install as run
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +96,8 @@ def test_package_name_must_match_folder(tmp_path: Path) -> None:
     folder = tmp_path / "mesos"
     folder.mkdir()
     (folder / "buildinfo.json").write_text(json.dumps({"name": "mesos-master"}))
-    with pytest.raises(build.PackageError, match="must equal the folder name"):
-        build.load_package(folder)
+    with pytest.raises(packages.PackageError, match="must equal the folder name"):
+        packages.load_package(folder)
 
 
 def test_listed_unit_must_exist(tmp_path: Path) -> None:
@@ -106,6 +107,38 @@ def test_listed_unit_must_exist(tmp_path: Path) -> None:
         json.dumps({"name": "mesos", "units": {"dcos-mesos-master.service": ["master"]}})
     )
     with pytest.raises(
-        build.PackageError, match=r"units/dcos-mesos-master\.service does not exist"
+        packages.PackageError, match=r"units/dcos-mesos-master\.service does not exist"
     ):
-        build.load_package(folder)
+        packages.load_package(folder)
+
+
+def test_each_declared_port_is_the_one_the_package_uses() -> None:
+    """A port in buildinfo.json's "ports" appears in the package's own files (units or code),
+    so readiness checks and the component cannot drift apart silently."""
+    declared = 0
+    for folder in packages.package_folders():
+        package = packages.load_package(folder)
+        for name, port in package.ports.items():
+            declared += 1
+            own = [data for path, data in package.files.items() if path != "buildinfo.json"]
+            assert any(str(port).encode() in data for data in own), (
+                f"{package.name}: port {name}={port} appears in none of its files"
+            )
+    assert declared >= 3
+
+
+def test_package_port() -> None:
+    assert packages.package_port("exhibitor") == 8181
+    assert packages.package_port("exhibitor", "zookeeper") == 2181
+    with pytest.raises(packages.PackageError, match="no port 'admin'"):
+        packages.package_port("exhibitor", "admin")
+    with pytest.raises(packages.PackageError, match="no package 'nope'"):
+        packages.package_port("nope")
+
+
+def test_ports_must_be_numbers(tmp_path: Path) -> None:
+    folder = tmp_path / "mesos"
+    folder.mkdir()
+    (folder / "buildinfo.json").write_text(json.dumps({"name": "mesos", "ports": {"http": "x"}}))
+    with pytest.raises(packages.PackageError, match='"ports" must map names to port numbers'):
+        packages.load_package(folder)

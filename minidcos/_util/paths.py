@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,3 +47,8 @@ def content_hash(items: Iterable[tuple[str, bytes]]) -> str:
     for name, data in items:
         digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
     return digest.hexdigest()
+
+
+def unique_suffix() -> str:
+    """A name part no other process uses at once: for files written then renamed into place."""
+    return f"{os.getpid()}-{secrets.token_hex(3)}"

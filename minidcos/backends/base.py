@@ -1,19 +1,78 @@
 """The provider interface: everything the harness asks of a container engine.
 
-Small enough to read at once. `DockerProvider` implements it; tests use a
-fake of the same shape. Only providers talk to an engine.
+Small enough to read at once, and only what callers use. `DockerProvider`
+implements it; `tests/fake_provider.py` is its in-memory twin, and
+`tests/provider_contract.py` holds the cases both must pass. Only providers
+talk to an engine; they speak in the value types below and never import the
+facade (`minidcos.cluster`, `minidcos.node`) that sits above them.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from minidcos.node import Node, Output, Role
 from minidcos.status import Status
+
+
+class Role(Enum):
+    """A node's role. The value is the label value; `dcos_role` is what dcos_install.sh takes."""
+
+    MASTER = "master"
+    AGENT = "agent"
+    PUBLIC_AGENT = "public_agent"
+
+    @property
+    def dcos_role(self) -> str:
+        return {"master": "master", "agent": "slave", "public_agent": "slave_public"}[self.value]
+
+    @property
+    def container_word(self) -> str:
+        """How the role reads in container names: master, agent, public-agent."""
+        return self.value.replace("_", "-")
+
+
+class Output(Enum):
+    """What happens to a command's output."""
+
+    CAPTURE = "capture"  # returned in the CompletedProcess
+    LOG_AND_CAPTURE = "log_and_capture"  # returned, and copied to our stderr as it comes
+    NO_CAPTURE = "no_capture"  # goes straight to our stdout/stderr
+
+
+def node_name(cluster_id: str, role: Role, index: int) -> str:
+    """A node's container name and hostname: minidcos-<cluster>-master-0, -public-agent-1."""
+    return f"minidcos-{cluster_id}-{role.container_word}-{index}"
+
+
+@dataclass(frozen=True, eq=False)
+class NodeRecord:
+    """What a provider knows of one node container. Equality is by container id."""
+
+    cluster_id: str
+    role: Role
+    index: int
+    container_name: str
+    container_id: str
+    ip_address: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeRecord) and other.container_id == self.container_id
+
+    def __hash__(self) -> int:
+        return hash(self.container_id)
+
+    @property
+    def reference(self) -> str:
+        """The `master_0`-style name `minidcos docker run --node` accepts."""
+        return f"{self.role.value}_{self.index}"
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.container_name}, {self.ip_address})"
 
 
 @dataclass(frozen=True)
@@ -23,6 +82,10 @@ class Mount:
     source: str
     target: str
     read_only: bool = False
+
+    @property
+    def is_named_volume(self) -> bool:
+        return not self.source.startswith("/")
 
 
 @dataclass(frozen=True)
@@ -43,23 +106,38 @@ class ClusterPlan:
     """Everything provisioning needs; made by the orchestrator before any container exists."""
 
     cluster_id: str
+    run_token: str  # labels everything this run makes, so its cleanup removes only that
     nodes: tuple[NodePlan, ...]
     network: str
     workspace: Path
     image: str
     mounts: tuple[Mount, ...] = ()
-    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ProviderInfo:
     engine_version: str
     privileged: bool  # False: all available capabilities, seccomp/apparmor unconfined
+    node_mode: str  # how nodes run, in words, for `doctor`
+    address_pool: ipaddress.IPv4Network  # where cluster networks come from
     cgroup_version: str
     cgroup_driver: str
     storage_driver: str
     docker_root: str
     memory_bytes: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What a copy to or from a node moved, checked on both ends."""
+
+    files: int
+    bytes: int
+    sha256_verified: bool
+
+    def __str__(self) -> str:
+        check = "sha256 verified" if self.sha256_verified else "not verified"
+        return f"{self.files} file(s), {self.bytes} bytes, {check}"
 
 
 class Provider(Protocol):
@@ -69,20 +147,31 @@ class Provider(Protocol):
         """The node image's tag, built first if any of its inputs changed."""
         ...
 
-    def create_network(self, cluster_id: str) -> Network:
-        """The cluster's own bridge network, on a subnet no other network uses."""
+    def create_network(self, cluster_id: str, run_token: str) -> Network:
+        """The cluster's own bridge network, on a subnet no other network uses.
+
+        Creating it claims the cluster id: raises ClusterExistsError when another
+        run holds it, even one that started at the same moment.
+        """
         ...
 
-    def provision(self, plan: ClusterPlan, status: Status) -> list[Node]:
+    def provision(self, plan: ClusterPlan, status: Status) -> list[NodeRecord]:
         """Start every node in parallel and return once each node's systemd is up."""
         ...
 
-    def list_clusters(self) -> list[str]: ...
+    def list_clusters(self) -> list[str]:
+        """Ids of every cluster with anything left: a container, a network or a volume."""
+        ...
 
-    def list_nodes(self, cluster_id: str) -> list[Node]: ...
+    def list_nodes(self, cluster_id: str) -> list[NodeRecord]:
+        """The cluster's nodes, masters first, then agents, then public agents."""
+        ...
 
-    def delete_cluster(self, cluster_id: str) -> bool:
-        """Remove the cluster's containers, volumes and network; False if none existed."""
+    def delete_cluster(self, cluster_id: str, run_token: str | None = None) -> bool:
+        """Remove the cluster's containers, volumes and network; False if none existed.
+
+        With `run_token`, only what that run made (a failed create's cleanup).
+        """
         ...
 
     def delete_all(self) -> bool:
@@ -91,7 +180,7 @@ class Provider(Protocol):
 
     def exec(
         self,
-        node: Node,
+        node: NodeRecord,
         argv: list[str],
         *,
         env: dict[str, str],
@@ -99,16 +188,18 @@ class Provider(Protocol):
         tty: bool,
         check: bool,
         input: bytes | None,
-    ) -> subprocess.CompletedProcess[bytes]: ...
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run argv on the node; CommandError on a non-zero exit when `check`."""
+        ...
 
     def popen(
-        self, node: Node, argv: list[str], *, env: dict[str, str]
+        self, node: NodeRecord, argv: list[str], *, env: dict[str, str]
     ) -> subprocess.Popen[bytes]: ...
 
-    def send_file(self, node: Node, local_path: Path, remote_path: Path) -> None: ...
+    def send_file(self, node: NodeRecord, local_path: Path, remote_path: Path) -> Transfer:
+        """Copy a file or folder to exactly `remote_path` (absolute), making missing parents."""
+        ...
 
-    def download_file(self, node: Node, remote_path: Path, local_path: Path) -> None: ...
-
-    def logs(self, node: Node, tail: int = 50) -> str:
-        """The last lines of the node's console (systemd's boot output)."""
+    def download_file(self, node: NodeRecord, remote_path: Path, local_path: Path) -> Transfer:
+        """Copy a file or folder from the node to exactly `local_path`."""
         ...

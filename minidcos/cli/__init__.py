@@ -3,8 +3,9 @@
 Commands are thin: options from `_options`, one facade call, print the
 result. Errors the library raises on purpose are printed here as
 `Error: ...` (with the failing command and the end of its output); a
-traceback only with --debug. Any other exception is a bug and shows its
-traceback.
+traceback only with the parsed `--debug` option (never an argument that
+merely looks like it, as in `minidcos docker run -- pytest --debug`). Any
+other exception is a bug: its traceback, and a line that says so.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+import traceback
 from types import FrameType
 
 import click
@@ -21,14 +23,16 @@ from minidcos.cli.installer import installer
 from minidcos.errors import CommandError, MiniDCOSError
 
 OUTPUT_LINES = 40
+BUG = (
+    "Error: this is a bug in minidcos, not a problem with what you asked: please report it "
+    "with the traceback above."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.pass_context
-def minidcos(ctx: click.Context, debug: bool) -> None:
+def minidcos(debug: bool) -> None:
     """miniDC/OS: a whole DC/OS cluster on one machine."""
-    ctx.obj = {"debug": debug}
 
 
 minidcos.add_command(docker_group)
@@ -62,27 +66,38 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    signal.signal(signal.SIGTERM, _sigterm)
-    debug = "--debug" in sys.argv[1:]
+def run(args: list[str]) -> int:
+    """Run the command line on `args`; the exit status. Errors are printed, never raised."""
+    debug = False
     try:
-        # Without standalone mode click returns (rather than exits with) the
-        # status a command asked for, as `run` does to pass on the node's.
-        returncode = minidcos.main(standalone_mode=False)
+        with minidcos.make_context("minidcos", list(args)) as ctx:
+            debug = bool(ctx.params.get("debug"))
+            returncode = minidcos.invoke(ctx)
     except MiniDCOSError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         click.echo(format_error(exc), err=True)
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return 130
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
-    sys.exit(returncode if isinstance(returncode, int) else 0)
+        return 130
+    except BrokenPipeError:
+        return 141  # the reader went away (`minidcos docker list | head`): not an error of ours
+    except Exception:
+        traceback.print_exc()
+        click.echo(BUG, err=True)
+        return 1
+    return returncode if isinstance(returncode, int) else 0
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _sigterm)
+    sys.exit(run(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""`minidcos installer build`."""
+"""`minidcos installer build`: the harness command that builds the installer artifact."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ def installer() -> None:
 @click.command()
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also copy the installer here.",
+    type=click.Path(path_type=Path),
+    help="Also copy the installer to this file (its folder must exist).",
 )
 def build(output: Path | None) -> None:
     """Build dcos_generate_config.sh from packages/ and integration_tests/.

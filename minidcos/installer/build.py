@@ -1,84 +1,32 @@
 """Build the installer: one self-extracting dcos_generate_config.sh.
 
 Its inputs are packages/, integration_tests/ (as the dcos-integration-test
-package, active on masters) and the genconf code beside this module. The
-result is cached under a hash of them all, so it is rebuilt only when one
-changes.
+package, active on masters) and the payload code beside this module
+(`payload/`). The result is cached under a hash of them all, so it is
+rebuilt only when one changes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from minidcos._util import paths
-from minidcos.errors import MiniDCOSError
-from minidcos.installer.genconf import tar_bytes
+from minidcos.errors import UsageError
+from minidcos.installer.packages import Package, load_package, package_folders, read_tree
+from minidcos.installer.payload.genconf import tar_bytes
 
-PACKAGES_DIR = paths.PROJECT_ROOT / "packages"
 INTEGRATION_TESTS_DIR = paths.PROJECT_ROOT / "integration_tests"
-INSTALLER_CODE = Path(__file__).resolve().parent
+PAYLOAD_DIR = Path(__file__).resolve().parent / "payload"
 # Shipped beside the integration tests, so that the suite on a node waits the
 # way the harness does (one poll helper, not one per suite).
 POLLING_MODULE = paths.PROJECT_ROOT / "minidcos" / "_util" / "polling.py"
-PAYLOAD_MODULES = ("__init__.py", "config.py", "genconf.py", "cli.py")
-# Files of a package folder that are not shipped to nodes.
-NOT_SHIPPED = ("tests", "templates", "__pycache__", ".pytest_cache")
-
-
-class PackageError(MiniDCOSError):
-    pass
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    files: dict[str, bytes]  # path in the package -> content
-    modes: dict[str, int]
-    templates: dict[str, bytes]
-    buildinfo: dict[str, object]
-
-    @property
-    def id(self) -> str:
-        digest = paths.content_hash(sorted(self.files.items()))
-        return f"{self.name}--{digest}"
-
-
-def _read_tree(root: Path, skip: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, int]]:
-    files, modes = {}, {}
-    for path in paths.tree_files(root, exclude=skip):
-        rel = path.relative_to(root).as_posix()
-        files[rel] = path.read_bytes()
-        modes[rel] = 0o755 if path.stat().st_mode & 0o111 else 0o644
-    return files, modes
-
-
-def load_package(folder: Path) -> Package:
-    info_path = folder / "buildinfo.json"
-    try:
-        buildinfo = json.loads(info_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise PackageError(f"{info_path}: cannot read buildinfo: {exc}") from exc
-    name = buildinfo.get("name")
-    if name != folder.name:
-        raise PackageError(f"{info_path}: name {name!r} must equal the folder name {folder.name!r}")
-    if "--" in folder.name:
-        raise PackageError(f"{info_path}: a package name may not contain '--'")
-    files, modes = _read_tree(folder, NOT_SHIPPED)
-    for unit in buildinfo.get("units", {}):
-        if f"units/{unit}" not in files:
-            raise PackageError(
-                f"{info_path}: unit {unit} is listed but units/{unit} does not exist"
-            )
-    templates: dict[str, bytes] = {}
-    if (folder / "templates").is_dir():
-        templates, _ = _read_tree(folder / "templates", ("__pycache__",))
-    return Package(name, files, modes, templates, buildinfo)
+# The Python modules of payload/, shipped as the artifact's `dcos_installer` package.
+PAYLOAD_MODULES = ("__init__.py", "config.py", "genconf.py", "generate_config.py")
 
 
 def integration_test_package() -> Package:
-    files, modes = _read_tree(INTEGRATION_TESTS_DIR, ("__pycache__", ".pytest_cache"))
+    files, modes = read_tree(INTEGRATION_TESTS_DIR, ("__pycache__", ".pytest_cache"))
     files["polling.py"] = POLLING_MODULE.read_bytes()
     modes["polling.py"] = 0o644
     buildinfo: dict[str, object] = {
@@ -92,13 +40,12 @@ def integration_test_package() -> Package:
 
 
 def load_packages() -> list[Package]:
-    folders = sorted(p for p in PACKAGES_DIR.iterdir() if (p / "buildinfo.json").is_file())
-    return [load_package(f) for f in folders] + [integration_test_package()]
+    return [load_package(f) for f in package_folders()] + [integration_test_package()]
 
 
 def installer_hash(packages: list[Package]) -> str:
     code = [
-        (f"installer/{m}", (INSTALLER_CODE / m).read_bytes())
+        (f"installer/{m}", (PAYLOAD_DIR / m).read_bytes())
         for m in (*PAYLOAD_MODULES, "header.sh", "dcos_install.sh.in")
     ]
     ids = [(p.id, b"") for p in packages]
@@ -109,13 +56,22 @@ def installer_hash(packages: list[Package]) -> str:
 
 
 def build(output: Path | None = None) -> Path:
-    """The installer's path; builds it if no installer of the same inputs is cached."""
+    """The installer's path; builds it if no installer of the same inputs is cached.
+
+    With `output`, the installer is also copied there (its folder must exist).
+    """
+    if output is not None and not output.parent.is_dir():
+        raise UsageError(
+            f"--output {output}: the folder {output.parent} does not exist; create it first"
+        )
+    if output is not None and output.is_dir():
+        raise UsageError(f"--output {output} is a folder; give the installer's file name")
     packages = load_packages()
     digest = installer_hash(packages)
     cached = paths.cache_dir() / "installers" / f"dcos_generate_config.{digest[:16]}.sh"
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".partial")
+        partial = cached.with_suffix(f".{paths.unique_suffix()}.partial")
         partial.write_bytes(_installer_bytes(packages, digest))
         partial.chmod(0o755)
         partial.rename(cached)
@@ -152,10 +108,10 @@ def _installer_bytes(packages: list[Package], digest: str) -> bytes:
         {"packages": manifest_packages, "bootstrap_id": bootstrap_id, "installer_hash": digest},
         indent=2,
     ).encode()
-    payload["artifacts/dcos_install.sh.in"] = (INSTALLER_CODE / "dcos_install.sh.in").read_bytes()
+    payload["artifacts/dcos_install.sh.in"] = (PAYLOAD_DIR / "dcos_install.sh.in").read_bytes()
     for module in PAYLOAD_MODULES:
-        payload[f"dcos_installer/{module}"] = (INSTALLER_CODE / module).read_bytes()
+        payload[f"dcos_installer/{module}"] = (PAYLOAD_DIR / module).read_bytes()
 
-    header = (INSTALLER_CODE / "header.sh").read_text()
+    header = (PAYLOAD_DIR / "header.sh").read_text()
     header = header.replace("@PAYLOAD_LINE@", str(header.count("\n") + 1))
     return header.encode() + tar_bytes(payload, modes, compress=False)

@@ -10,7 +10,6 @@ import io
 import json
 import subprocess
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -19,7 +18,7 @@ import docker.errors
 from minidcos._util import paths
 from minidcos._util.apt_sources import Mirrors, host_mirrors
 from minidcos.errors import ProviderError
-from minidcos.status import Status
+from minidcos.status import Status, Step
 
 BASE_REPO = "minidcos/base"
 NODE_REPO = "minidcos/node"
@@ -78,36 +77,36 @@ def ensure_node_image(client: docker.DockerClient, status: Status) -> str:
         return node
     with status.step(f"Building node image {node}") as step:
         if not _exists(client, base):
-            _build_base(client, base, mirrors, step_update=step.update)
-        _build_node(client, base, node, step_update=step.update)
+            _build_base(client, base, mirrors, step)
+        _build_node(client, base, node, step)
     return node
 
 
-def _build_base(
-    client: docker.DockerClient, tag: str, mirrors: Mirrors, step_update: Callable[[str], None]
-) -> None:
+def _build_base(client: docker.DockerClient, tag: str, mirrors: Mirrors, step: Step) -> None:
     rootfs = paths.cache_dir() / f"rootfs-{tag.split(':')[1]}.tar"
     if not rootfs.exists():
-        step_update("debootstrap: Debian 12 base rootfs from the host's mirror")
-        proc = subprocess.run(
-            [
-                "bash",
-                str(NODE_IMAGES / "build-rootfs.sh"),
-                str(rootfs),
-                mirrors.debian,
-                mirrors.security,
-            ],
-            capture_output=True,
+        step.update("debootstrap: Debian 12 base rootfs from the host's mirror")
+        argv = ["bash", str(NODE_IMAGES / "build-rootfs.sh"), str(rootfs)]
+        proc = subprocess.Popen(
+            [*argv, mirrors.debian, mirrors.security],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
+            errors="replace",
         )
-        if proc.returncode != 0:
+        assert proc.stdout is not None
+        output: list[str] = []
+        for line in proc.stdout:  # debootstrap's own progress, on the rewritten line
+            output.append(line)
+            step.progress(line.strip())
+        if proc.wait() != 0:
             raise ProviderError(
                 f"building the base rootfs failed (exit {proc.returncode}):\n"
-                + "\n".join((proc.stdout + proc.stderr).splitlines()[-30:]),
+                + "".join(output[-30:]),
                 hint="is debootstrap installed (bash setup.sh --host-only) "
                 "and the mirror reachable?",
             )
-    step_update(f"docker import {rootfs.name} as {tag}")
+    step.update(f"docker import {rootfs.name} as {tag}")
     repo, _, version = tag.partition(":")
     client.api.import_image_from_file(
         str(rootfs), repository=repo, tag=version, changes=[f"LABEL {IMAGE_LABEL}=base"]
@@ -126,10 +125,8 @@ def _context() -> io.BytesIO:
     return buf
 
 
-def _build_node(
-    client: docker.DockerClient, base: str, tag: str, step_update: Callable[[str], None]
-) -> None:
-    step_update(f"docker build Dockerfile.node FROM {base}")
+def _build_node(client: docker.DockerClient, base: str, tag: str, step: Step) -> None:
+    step.update(f"docker build Dockerfile.node FROM {base}")
     stream = client.api.build(
         fileobj=_context(),
         custom_context=True,
@@ -151,4 +148,6 @@ def _build_node(
         text = chunk.get("stream", "")
         log.append(text)
         if text.startswith("Step "):
-            step_update(text.strip().split(" : ")[0] + ": " + text.strip().split(" : ", 1)[-1][:70])
+            step.update(text.strip().split(" : ")[0] + ": " + text.strip().split(" : ", 1)[-1][:70])
+        elif text.strip():
+            step.progress(text.strip())  # apt's own output, while a step runs

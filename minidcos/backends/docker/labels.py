@@ -6,23 +6,32 @@ import hashlib
 from pathlib import Path
 
 from minidcos._util import paths
-from minidcos.backends.base import NodePlan
-from minidcos.node import Role
+from minidcos.backends.base import NodePlan, Role, node_name
 
 CLUSTER = "minidcos.cluster"
 ROLE = "minidcos.role"
 INDEX = "minidcos.index"
 IP = "minidcos.ip"
 WORKSPACE = "minidcos.workspace"
+# The create run that made an object: its cleanup removes only what carries its token.
+RUN = "minidcos.run"
 PREFIX = "minidcos"
 
 
-def cluster_labels(cluster_id: str) -> dict[str, str]:
-    return {CLUSTER: cluster_id}
+def cluster_labels(cluster_id: str, run_token: str | None = None) -> dict[str, str]:
+    return {CLUSTER: cluster_id, **({RUN: run_token} if run_token else {})}
+
+
+def selector(cluster_id: str | None = None, run_token: str | None = None) -> dict[str, list[str]]:
+    """An engine filter: every object of miniDC/OS, of one cluster, or of one run of it."""
+    wanted = [f"{CLUSTER}={cluster_id}" if cluster_id else CLUSTER]
+    if run_token:
+        wanted.append(f"{RUN}={run_token}")
+    return {"label": wanted}
 
 
 def container_name(cluster_id: str, role: Role, index: int) -> str:
-    return f"{PREFIX}-{cluster_id}-{role.container_word}-{index}"
+    return node_name(cluster_id, role, index)
 
 
 def network_name(cluster_id: str) -> str:

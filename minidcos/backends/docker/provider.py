@@ -1,19 +1,19 @@
 """The Docker provider: the only code that talks to the Docker engine.
 
 State lives in labels (no state file): a cluster is the set of containers,
-volumes and the network labelled `minidcos.cluster=<id>`. Commands run
-through the `docker` CLI so that every failure names a command one can paste.
+volumes and the network labelled `minidcos.cluster=<id>`; everything one
+`create` makes also carries its run token (`minidcos.run`), so a failed or
+interrupted create removes only what it made. Commands run through the
+`docker` CLI so that every failure names a command one can paste.
 """
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,17 +24,25 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from minidcos.backends.base import ClusterPlan, Network, NodePlan, ProviderInfo
-from minidcos.backends.docker import images, labels
-from minidcos.errors import CommandError, NodeBootError, ProviderError
-from minidcos.node import Node, Output, Role
+from minidcos._util.interrupts import deferred_interrupts
+from minidcos.backends.base import (
+    ClusterPlan,
+    Network,
+    NodePlan,
+    NodeRecord,
+    Output,
+    ProviderInfo,
+    Role,
+    Transfer,
+)
+from minidcos.backends.docker import images, labels, transfer
+from minidcos.errors import ClusterExistsError, CommandError, NodeBootError, ProviderError
 from minidcos.status import Status
 
 # Private /24s for cluster networks, tried in order from a start derived from
 # the cluster id; the engine refuses one that overlaps another network.
 SUBNET_POOL = ipaddress.IPv4Network(os.environ.get("MINIDCOS_SUBNET_POOL", "172.28.0.0/14"))
 BOOT_TIMEOUT_S = 90.0
-INSTALL_DIR = "/opt/dcos_install_tmp"
 
 ENGINE_HINT = (
     "start the engine (bash setup.sh --host-only starts dockerd), "
@@ -135,9 +143,21 @@ class DockerProvider:
 
     def info(self) -> ProviderInfo:
         info = self.client.info()
+        privileged = self.privileged_works()
+        if privileged:
+            mode = "--privileged works"
+        else:
+            missing = missing_capabilities(host_capability_bounding_set())
+            mode = (
+                "--privileged is refused (the host lacks "
+                + ", ".join(missing or ["a capability"])
+                + "): nodes get every other capability, seccomp and apparmor unconfined"
+            )
         return ProviderInfo(
             engine_version=str(info.get("ServerVersion", "?")),
-            privileged=self.privileged_works(),
+            privileged=privileged,
+            node_mode=mode,
+            address_pool=SUBNET_POOL,
             cgroup_version=str(info.get("CgroupVersion", "1")),
             cgroup_driver=str(info.get("CgroupDriver", "?")),
             storage_driver=str(info.get("Driver", "?")),
@@ -168,7 +188,7 @@ class DockerProvider:
 
     # -- networks -----------------------------------------------------------
 
-    def create_network(self, cluster_id: str) -> Network:
+    def create_network(self, cluster_id: str, run_token: str) -> Network:
         subnets = list(SUBNET_POOL.subnets(new_prefix=24))
         start = sum(cluster_id.encode()) % len(subnets)
         name = labels.network_name(cluster_id)
@@ -178,15 +198,23 @@ class DockerProvider:
                 pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=str(subnet[1]))]
             )
             try:
+                # The bridge's device name is derived from the cluster id, and the
+                # engine creates one network per device name at a time: creating
+                # it is what claims the id, even against a run started at the
+                # same moment (check_duplicate catches the slower one earlier).
                 self.client.networks.create(
                     name,
                     driver="bridge",
                     ipam=ipam,
-                    labels=labels.cluster_labels(cluster_id),
+                    check_duplicate=True,
+                    labels=labels.cluster_labels(cluster_id, run_token),
                     options={"com.docker.network.bridge.name": labels.bridge_name(cluster_id)},
                 )
             except docker.errors.APIError as exc:
-                if "overlap" in str(exc).lower():
+                text = str(exc).lower()
+                if "already exists" in text or "same bridge name" in text:
+                    raise ClusterExistsError(cluster_id) from exc
+                if "overlap" in text:
                     continue  # another network holds this subnet: try the next
                 raise ProviderError(f"creating network {name} failed: {exc}") from exc
             return Network(name, subnet)
@@ -197,10 +225,11 @@ class DockerProvider:
 
     # -- nodes --------------------------------------------------------------
 
-    def provision(self, plan: ClusterPlan, status: Status) -> list[Node]:
+    def provision(self, plan: ClusterPlan, status: Status) -> list[NodeRecord]:
+        self._make_named_volumes(plan)
         with status.step(f"Starting {len(plan.nodes)} nodes") as step:
 
-            def start(node_plan: NodePlan) -> Node:
+            def start(node_plan: NodePlan) -> NodeRecord:
                 node = self._start_node(plan, node_plan, cancelled)
                 self._wait_booted(node, BOOT_TIMEOUT_S, cancelled)
                 step.update(f"{node.reference} up ({node.container_name}, {node.ip_address})")
@@ -209,21 +238,35 @@ class DockerProvider:
             # Set when provisioning is abandoned (Ctrl-C, a sibling node failed),
             # so that the other nodes' threads stop and cleanup can begin.
             cancelled = threading.Event()
-            with ThreadPoolExecutor(max_workers=min(16, len(plan.nodes))) as pool:
-                futures = [pool.submit(start, n) for n in plan.nodes]
-                nodes, first_error = [], None
+            pool = ThreadPoolExecutor(max_workers=min(16, len(plan.nodes)))
+            futures = [pool.submit(start, n) for n in plan.nodes]
+            nodes: list[NodeRecord] = []
+            try:
                 for future in futures:
-                    try:
-                        nodes.append(future.result())
-                    except BaseException as exc:
-                        # Keep the first error; stop the other threads and let
-                        # them finish before anyone cleans up after them.
-                        first_error = first_error or exc
-                        cancelled.set()
-                        pool.shutdown(wait=True, cancel_futures=True)
-                if first_error is not None:
-                    raise first_error
+                    nodes.append(future.result())
+            except BaseException:
+                # Stop the other threads, and let each finish the engine call it
+                # is in (a second Ctrl-C included) before anyone cleans up after
+                # them: a container created after the cleanup would be left behind.
+                cancelled.set()
+                with deferred_interrupts():
+                    pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
         return nodes
+
+    def _make_named_volumes(self, plan: ClusterPlan) -> None:
+        """Create the named volumes of --custom-volume that do not exist, labelled as the
+        cluster's (so destroy removes them); a volume the user made is used and kept."""
+        for mount in plan.mounts:
+            if not mount.is_named_volume:
+                continue
+            try:
+                self.client.api.inspect_volume(mount.source)
+            except docker.errors.NotFound:
+                self.client.volumes.create(
+                    mount.source, labels=labels.cluster_labels(plan.cluster_id, plan.run_token)
+                )
 
     def _host_config(self, plan: ClusterPlan, node_plan: NodePlan) -> dict[str, Any]:
         binds = ["/sys/fs/cgroup:/sys/fs/cgroup:rw"]
@@ -250,14 +293,14 @@ class DockerProvider:
 
     def _start_node(
         self, plan: ClusterPlan, node_plan: NodePlan, cancelled: threading.Event
-    ) -> Node:
+    ) -> NodeRecord:
         if cancelled.is_set():
             raise NodeBootError(node_plan.role.value, "provisioning was abandoned", "")
         api = self.client.api
         name = labels.container_name(plan.cluster_id, node_plan.role, node_plan.index)
+        run_labels = labels.cluster_labels(plan.cluster_id, plan.run_token)
         node_labels = {
-            **labels.cluster_labels(plan.cluster_id),
-            **plan.labels,
+            **run_labels,
             labels.ROLE: node_plan.role.value,
             labels.INDEX: str(node_plan.index),
             labels.IP: node_plan.ip_address,
@@ -265,8 +308,7 @@ class DockerProvider:
         }
         if node_plan.role is not Role.MASTER:
             self.client.volumes.create(
-                labels.docker_volume_name(plan.cluster_id, node_plan),
-                labels=labels.cluster_labels(plan.cluster_id),
+                labels.docker_volume_name(plan.cluster_id, node_plan), labels=run_labels
             )
         container = api.create_container(
             plan.image,
@@ -282,17 +324,16 @@ class DockerProvider:
             ),
         )
         api.start(container["Id"])
-        return Node(
+        return NodeRecord(
             cluster_id=plan.cluster_id,
             role=node_plan.role,
             index=node_plan.index,
             container_name=name,
             container_id=container["Id"],
             ip_address=node_plan.ip_address,
-            provider=self,
         )
 
-    def _wait_booted(self, node: Node, timeout_s: float, cancelled: threading.Event) -> None:
+    def _wait_booted(self, node: NodeRecord, timeout_s: float, cancelled: threading.Event) -> None:
         """Return when systemd has reached its default target (running or degraded)."""
         deadline = time.monotonic() + timeout_s
         last = ""
@@ -335,7 +376,8 @@ class DockerProvider:
                 )
             time.sleep(0.1)  # D-Bus is not up yet: "Failed to connect to bus"
 
-    def logs(self, node: Node, tail: int = 50) -> str:
+    def logs(self, node: NodeRecord, tail: int = 50) -> str:
+        """The last lines of the node's console (systemd's boot output)."""
         try:
             raw: bytes = self.client.api.logs(node.container_id, tail=tail)
         except docker.errors.APIError as exc:
@@ -344,57 +386,63 @@ class DockerProvider:
 
     # -- clusters -----------------------------------------------------------
 
-    def _containers(self, selector: dict[str, str]) -> list[dict[str, Any]]:
+    def _containers(self, selector: dict[str, list[str]]) -> list[dict[str, Any]]:
         # The low-level listing: the high-level one inspects each container and
         # fails if one is removed meanwhile (a concurrent destroy).
         return list(self.client.api.containers(all=True, filters=selector))
 
+    def _networks(self, selector: dict[str, list[str]]) -> list[dict[str, Any]]:
+        return list(self.client.api.networks(filters=selector))
+
+    def _volumes(self, selector: dict[str, list[str]]) -> list[dict[str, Any]]:
+        return list(self.client.api.volumes(filters=selector).get("Volumes") or [])
+
     def list_clusters(self) -> list[str]:
+        # Networks and volumes too: what an interrupted create could not undo
+        # must still show up, so that `destroy` can be pointed at it.
+        every = labels.selector()
         found = {
-            c["Labels"].get(labels.CLUSTER, "") for c in self._containers({"label": labels.CLUSTER})
+            (item.get("Labels") or {}).get(labels.CLUSTER, "")
+            for item in self._containers(every) + self._networks(every) + self._volumes(every)
         }
         return sorted(c for c in found if c)
 
-    def list_nodes(self, cluster_id: str) -> list[Node]:
+    def list_nodes(self, cluster_id: str) -> list[NodeRecord]:
         nodes = [
-            Node(
+            NodeRecord(
                 cluster_id=cluster_id,
                 role=Role(c["Labels"][labels.ROLE]),
                 index=int(c["Labels"][labels.INDEX]),
                 container_name=c["Names"][0].lstrip("/"),
                 container_id=c["Id"],
                 ip_address=c["Labels"].get(labels.IP, ""),
-                provider=self,
             )
-            for c in self._containers({"label": f"{labels.CLUSTER}={cluster_id}"})
+            for c in self._containers(labels.selector(cluster_id))
             if labels.ROLE in c["Labels"]
         ]
         order = {Role.MASTER: 0, Role.AGENT: 1, Role.PUBLIC_AGENT: 2}
         return sorted(nodes, key=lambda n: (order[n.role], n.index))
 
     def workspaces(self, cluster_id: str) -> list[Path]:
-        selector = {"label": f"{labels.CLUSTER}={cluster_id}"}
+        selector = labels.selector(cluster_id)
         found = {c["Labels"].get(labels.WORKSPACE) for c in self._containers(selector)}
-        found |= {
-            n.get("Labels", {}).get(labels.WORKSPACE)
-            for n in self.client.api.networks(filters=selector)
-        }
+        found |= {(n.get("Labels") or {}).get(labels.WORKSPACE) for n in self._networks(selector)}
         return sorted(Path(w) for w in found if w)
 
-    def delete_cluster(self, cluster_id: str) -> bool:
-        return self._delete({"label": f"{labels.CLUSTER}={cluster_id}"})
+    def delete_cluster(self, cluster_id: str, run_token: str | None = None) -> bool:
+        return self._delete(labels.selector(cluster_id, run_token))
 
     def delete_all(self) -> bool:
         """Remove every container, volume and network miniDC/OS made (`clean`), nothing else."""
-        return self._delete({"label": labels.CLUSTER})
+        return self._delete(labels.selector())
 
-    def _delete(self, selector: dict[str, str]) -> bool:
+    def _delete(self, selector: dict[str, list[str]]) -> bool:
         api = self.client.api
         containers = self._containers(selector)
-        networks = api.networks(filters=selector)
-        volumes = api.volumes(filters=selector).get("Volumes") or []
+        networks = self._networks(selector)
+        volumes = self._volumes(selector)
         workspaces = {c["Labels"].get(labels.WORKSPACE) for c in containers}
-        workspaces |= {n.get("Labels", {}).get(labels.WORKSPACE) for n in networks}
+        workspaces |= {(n.get("Labels") or {}).get(labels.WORKSPACE) for n in networks}
         errors: list[str] = []
 
         def remove(kind: str, name: str, action: Any) -> None:
@@ -429,14 +477,14 @@ class DockerProvider:
         if errors:
             raise ProviderError(
                 "cleaning up left resources behind:\n  " + "\n  ".join(errors),
-                hint="run `minidcos docker clean` once the engine is healthy",
+                hint="run `minidcos docker destroy` for the cluster once the engine is healthy",
             )
         return bool(containers or networks or volumes)
 
     # -- commands and files -------------------------------------------------
 
     def _exec_argv(
-        self, node: Node, argv: list[str], env: dict[str, str], tty: bool, interactive: bool
+        self, node: NodeRecord, argv: list[str], env: dict[str, str], tty: bool, interactive: bool
     ) -> list[str]:
         cmd = [docker_cli(), "exec"]
         if interactive:
@@ -449,7 +497,7 @@ class DockerProvider:
 
     def exec(
         self,
-        node: Node,
+        node: NodeRecord,
         argv: list[str],
         *,
         env: dict[str, str],
@@ -471,7 +519,9 @@ class DockerProvider:
             raise CommandError(str(node), argv, result.returncode, result.stdout, result.stderr)
         return result
 
-    def popen(self, node: Node, argv: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def popen(
+        self, node: NodeRecord, argv: list[str], *, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             self._exec_argv(node, argv, env, tty=False, interactive=True),
             stdin=subprocess.PIPE,
@@ -479,45 +529,14 @@ class DockerProvider:
             stderr=subprocess.PIPE,
         )
 
-    def send_file(self, node: Node, local_path: Path, remote_path: Path) -> None:
-        if not local_path.exists():
-            raise ProviderError(
-                f"{local_path} does not exist", hint="pass a file or directory that exists"
-            )
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(str(local_path), arcname=remote_path.name)
-        parent = str(remote_path.parent)
-        self.exec(
-            node,
-            ["mkdir", "-p", parent],
-            env={},
-            output=Output.CAPTURE,
-            tty=False,
-            check=True,
-            input=None,
-        )
-        try:
-            self.client.api.put_archive(node.container_id, parent, buf.getvalue())
-        except docker.errors.APIError as exc:
-            raise ProviderError(
-                f"copying {local_path} to {node}:{remote_path} failed: {exc}"
-            ) from exc
+    def _node_exec(self, node: NodeRecord) -> transfer.ExecArgv:
+        return lambda argv, interactive: self._exec_argv(node, argv, {}, False, interactive)
 
-    def download_file(self, node: Node, remote_path: Path, local_path: Path) -> None:
-        try:
-            stream, _ = self.client.api.get_archive(node.container_id, str(remote_path))
-        except docker.errors.NotFound as exc:
-            raise ProviderError(f"{remote_path} does not exist on {node}") from exc
-        buf = io.BytesIO(b"".join(stream))
-        with tarfile.open(fileobj=buf) as tar:
-            member = tar.next()
-            if member is None or not member.isfile():
-                raise ProviderError(f"{remote_path} on {node} is not a regular file")
-            source = tar.extractfile(member)
-            assert source is not None
-            local_path.parent.mkdir(parents=True, exist_ok=True)
-            local_path.write_bytes(source.read())
+    def send_file(self, node: NodeRecord, local_path: Path, remote_path: Path) -> Transfer:
+        return transfer.send(self._node_exec(node), str(node), local_path, remote_path)
+
+    def download_file(self, node: NodeRecord, remote_path: Path, local_path: Path) -> Transfer:
+        return transfer.receive(self._node_exec(node), str(node), remote_path, local_path)
 
 
 def _tee(

@@ -7,29 +7,12 @@ from pathlib import Path
 
 import click
 
-from minidcos.backends.base import Mount
+from minidcos import iam
 from minidcos.cli import _options as opt
-from minidcos.cli.docker.inspect import cluster_json
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.cluster import Cluster, ClusterSpec, InstallSpec, validate_cluster_id
 from minidcos.cluster import clean as clean_all
-from minidcos.errors import UsageError
-from minidcos.installer import build as installer_build
-from minidcos.installer.run import load_extra_config
+from minidcos.errors import MiniDCOSError
 from minidcos.status import Status
-
-
-def parse_volume(text: str) -> Mount:
-    """`SRC:DST[:ro|rw]`, as `docker run -v` takes it."""
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
-        raise UsageError(
-            f"--custom-volume {text!r}: use SRC:DST[:ro|rw] with an absolute DST, "
-            "e.g. --custom-volume /srv/data:/data:ro"
-        )
-    mode = parts[2] if len(parts) == 3 else "rw"
-    if mode not in ("ro", "rw"):
-        raise UsageError(f"--custom-volume {text!r}: the mode must be ro or rw, not {mode!r}")
-    return Mount(parts[0], parts[1], read_only=mode == "ro")
 
 
 def _spec(
@@ -40,28 +23,26 @@ def _spec(
         agents=agents,
         public_agents=public_agents,
         cluster_id=cluster_id,
-        custom_volumes=tuple(parse_volume(v) for v in custom_volumes),
+        custom_volumes=tuple(opt.parse_volume(v) for v in custom_volumes),
     )
 
 
 def _print_result(cluster: Cluster, as_json: bool) -> None:
-    click.echo(json.dumps(cluster_json(cluster), indent=2) if as_json else cluster.cluster_id)
+    click.echo(json.dumps(cluster.as_dict(), indent=2) if as_json else cluster.cluster_id)
 
 
 @click.command()
-@click.argument(
-    "installer", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@opt.node_counts
+@click.argument("installer", required=False, type=opt.local_path)
+@opt.node_counts(dcos=True)
 @opt.cluster_id()
 @click.option(
     "--extra-config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML merged over the generated config.yaml (master_list, resolvers, ...).",
+    type=opt.local_path,
+    help="YAML merged over the generated config.yaml (resolvers, dns_search, ...; at most 1 MiB).",
 )
 @click.option(
     "--genconf-dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=opt.local_path,
     help="Files copied into genconf/ before --genconf (e.g. your own ip-detect).",
 )
 @click.option(
@@ -95,25 +76,22 @@ def create(
     or the cluster as JSON with --json.
     """
     status = Status()
-    spec = _spec(cluster_id, masters, agents, public_agents, custom_volumes)
-    spec.validate()
-    extra = load_extra_config(extra_config) if extra_config else {}
-    if installer is None:
-        with status.step("Building the installer from packages/"):
-            installer = installer_build.build()
     cluster = Cluster.create(
-        spec,
-        install=InstallSpec(installer.resolve(), extra, genconf_dir),
+        _spec(cluster_id, masters, agents, public_agents, custom_volumes),
+        install=InstallSpec(installer, extra_config or {}, genconf_dir),
         wait=wait,
         wait_timeout_s=wait_timeout,
         retain=retain,
         status=status,
     )
     _print_result(cluster, as_json)
+    hint = iam.login_hint(cluster.cluster_id, cluster.masters[0])
+    if hint is not None:
+        status.line(hint)
 
 
 @click.command()
-@opt.node_counts
+@opt.node_counts(dcos=False)
 @opt.cluster_id()
 @opt.custom_volume
 @opt.retain
@@ -137,41 +115,56 @@ def provision(
 @opt.cluster_id()
 @opt.wait_timeout
 def wait(cluster_id: str, wait_timeout: int) -> None:
-    """Wait until DC/OS is ready on every node of the cluster (DESIGN.md section 7)."""
+    """Wait until DC/OS is ready on every node of the cluster (see the README's "wait")."""
     Cluster(cluster_id).wait(timeout_s=wait_timeout, status=Status())
     click.echo(f"cluster {cluster_id!r} is ready", err=True)
 
 
-@click.command()
-@opt.cluster_id()
-def destroy(cluster_id: str) -> None:
-    """Destroy the cluster: its containers, volumes, network and workspace.
+def _destroy_each(cluster_ids: tuple[str, ...]) -> None:
+    """Destroy each cluster, whatever happens to the others; exit 1 if any failed."""
+    failed = 0
+    for cluster_id in cluster_ids:
+        try:
+            destroyed = Cluster(validate_cluster_id(cluster_id)).destroy()
+        except MiniDCOSError as exc:
+            failed += 1
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        if destroyed:
+            click.echo(cluster_id)
+        else:
+            click.echo(f"cluster {cluster_id!r} does not exist; nothing to destroy", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
 
-    Destroying a cluster that does not exist says so and exits 0: destroy is
-    idempotent, so scripts can call it unconditionally.
+
+@click.command()
+@click.argument("cluster_ids", nargs=-1)
+@opt.cluster_id()
+def destroy(cluster_ids: tuple[str, ...], cluster_id: str) -> None:
+    """Destroy clusters: each CLUSTER_ID given, or the --cluster-id one.
+
+    Removes their containers, volumes, network and workspace. Destroying a
+    cluster that does not exist says so and exits 0: destroy is idempotent,
+    so scripts can call it unconditionally. Each id is destroyed whatever
+    happens to the others; the exit status is 1 if any of them failed.
     """
-    if Cluster(cluster_id).destroy():
-        click.echo(cluster_id)
-    else:
-        click.echo(f"cluster {cluster_id!r} does not exist; nothing to destroy", err=True)
+    _destroy_each(cluster_ids or (cluster_id,))
 
 
 @click.command(name="destroy-list")
 @click.argument("cluster_ids", nargs=-1)
 def destroy_list(cluster_ids: tuple[str, ...]) -> None:
     """Destroy each cluster named (e.g. `minidcos docker destroy-list $(minidcos docker list)`)."""
-    for cluster_id in cluster_ids:
-        if Cluster(cluster_id).destroy():
-            click.echo(cluster_id)
-        else:
-            click.echo(f"cluster {cluster_id!r} does not exist; nothing to destroy", err=True)
+    _destroy_each(cluster_ids)
 
 
 @click.command()
 def clean() -> None:
     """Remove every container, network and volume miniDC/OS made, and nothing else.
 
-    Images are kept: they are the build cache.
+    Every cluster on this engine goes, whoever made it. Images are kept: they
+    are the build cache.
     """
     removed = clean_all()
     click.echo(

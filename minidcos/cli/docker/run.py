@@ -1,4 +1,4 @@
-"""run, send-file."""
+"""run, send-file, get-file."""
 
 from __future__ import annotations
 
@@ -64,19 +64,41 @@ def run(
                 list(node_args), env=env, output=Output.NO_CAPTURE, tty=tty, check=False
             )
         returncode = returncode or proc.returncode
-    click.get_current_context().exit(returncode)
+    raise click.exceptions.Exit(returncode)
 
 
 @click.command(name="send-file")
-@click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.argument("destination", type=click.Path(path_type=Path))
+@click.argument("source", type=opt.local_path)
+@click.argument("destination", type=opt.local_path)
 @opt.cluster_id()
 @opt.nodes
 def send_file(source: Path, destination: Path, cluster_id: str, node_refs: tuple[str, ...]) -> None:
-    """Copy a file or directory from this machine to DESTINATION on nodes."""
+    """Copy a file or folder from this machine to DESTINATION on nodes.
+
+    DESTINATION is the absolute path the copy gets on the node (missing
+    folders are made; modes are kept). Every file is checked by sha256 on
+    both ends; a copy that cannot be made is an error.
+    """
     cluster = Cluster(cluster_id)
     for node in [cluster.node(ref) for ref in node_refs]:
-        node.send_file(source, destination)
+        transfer = node.send_file(source, destination)
+        click.echo(f"{node.reference}:{destination}: {transfer}", err=True)
 
 
-COMMANDS = [run, send_file]
+@click.command(name="get-file")
+@click.argument("source", type=opt.local_path)
+@click.argument("destination", type=opt.local_path)
+@opt.cluster_id()
+@opt.one_node
+def get_file(source: Path, destination: Path, cluster_id: str, node_ref: str) -> None:
+    """Copy a file or folder at SOURCE (an absolute path) on a node to DESTINATION here.
+
+    DESTINATION is the path the copy gets on this machine (missing folders are
+    made; modes are kept). Every file is checked by sha256 on both ends.
+    """
+    node = Cluster(cluster_id).node(node_ref)
+    transfer = node.download_file(source, destination)
+    click.echo(f"{destination}: {transfer}", err=True)
+
+
+COMMANDS = [run, send_file, get_file]

@@ -99,6 +99,16 @@ def constant(value: object):  # type: ignore[no-untyped-def]
     return handler
 
 
+# dcos-oauth: the users Admin Router's token check asks about, and the UI config.
+USERS = {"alice@example.com"}
+
+
+async def iam_user(request: web.Request) -> web.Response:
+    if request.match_info["uid"] in USERS:
+        return web.json_response({"uid": request.match_info["uid"]})
+    return web.json_response({"title": "Not Found", "description": "User Not Found"}, status=404)
+
+
 async def main() -> None:
     servers = {
         5050: echo_app(
@@ -125,6 +135,12 @@ async def main() -> None:
             }
         ),
         8181: echo_app({"/": exhibitor_root}),
+        8101: echo_app(
+            {
+                "/acs/api/v1/users/{uid}": iam_user,
+                "/dcos-metadata/ui-config.json": constant({"uiConfiguration": {}}),
+            }
+        ),
         9100: echo_app(),
         9101: echo_app(),
         9200: echo_app(),

@@ -109,3 +109,20 @@ def test_change_reaches_records_without_a_stream(state: dict[str, Any]) -> None:
     took, requests = asyncio.run(_follow(state, streams=False))
     print(f"polled change in records after {took * 1000:.0f} ms")
     assert requests >= 1
+
+
+def test_a_master_that_does_not_answer_keeps_the_old_records(state: dict[str, Any]) -> None:
+    async def scenario() -> None:
+        answerer = Answerer(CONFIG.zone())
+        follower = Follower(CONFIG, answerer, host_ips=lambda: [])
+        async with aiohttp.ClientSession() as session:
+            task = asyncio.ensure_future(follower.follow(session))
+            # Nothing listens on port 9 of 127.0.0.1: every fetch fails.
+            follower.masters_changed([MasterInfo("id", "127.0.0.1", 9, "", "1.4.0")])
+            await _until(lambda: "state" in follower._last_errors
+                         and bool(follower._last_errors["state"]), 5)
+            assert answerer.records is None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(scenario())

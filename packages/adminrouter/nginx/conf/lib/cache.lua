@@ -34,6 +34,19 @@ local ON_DEMAND_MIN_AGE = 1
 local LOCK_KEY, LOCK_TTL = "refresh_lock", 30
 
 local decoded = {} -- per worker: name -> {at = fetched time, value = table}
+local last_errors = {} -- per worker: source -> its last error, logged once
+
+-- Log a source's failure when it starts or changes, not every poll while it lasts.
+local function report(source, level, err)
+    if last_errors[source] ~= err then
+        if err then
+            ngx.log(level, "state cache: ", source, ": ", err, " (keeping the last answer)")
+        else
+            ngx.log(ngx.NOTICE, "state cache: ", source, ": working again")
+        end
+        last_errors[source] = err
+    end
+end
 
 local function store(name, value)
     local shm = ngx.shared.cache
@@ -70,9 +83,10 @@ end
 local function refresh_mesos()
     local summary, err = fetch_json(MESOS_HOST, MESOS_PORT, "/master/state-summary")
     if not summary then
-        ngx.log(ngx.WARN, "state cache: Mesos state: ", err, " (keeping the last one)")
+        report("Mesos state", ngx.WARN, err)
         return
     end
+    report("Mesos state", nil, nil)
     local state = {agents = {}, frameworks_by_id = {}, frameworks_by_name = {}}
     for _, agent in ipairs(summary.slaves or {}) do
         local url = pid_url(agent.pid)
@@ -145,9 +159,10 @@ local function refresh_marathon()
     local answer, err = fetch_json(host, tonumber(port),
         "/v2/apps?embed=apps.tasks&label=DCOS_SERVICE_NAME")
     if not answer then
-        ngx.log(ngx.INFO, "state cache: Marathon apps: ", err, " (keeping the last ones)")
+        report("Marathon apps", ngx.NOTICE, err)
         return
     end
+    report("Marathon apps", nil, nil)
     local apps = {}
     for _, app in ipairs(answer.apps or {}) do
         local ok, upstream, why = pcall(app_upstream, app)

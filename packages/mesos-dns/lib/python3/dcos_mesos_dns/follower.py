@@ -149,7 +149,7 @@ class Follower:
         self.leader_known = asyncio.Event()
         self.stream_up = False
         self._subscription: asyncio.Task[None] | None = None
-        self._last_error = ""
+        self._last_errors: dict[str, str] = {}
         self.loaded_at = 0.0
 
     @property
@@ -179,14 +179,14 @@ class Follower:
 
     # -- state -----------------------------------------------------------------
 
-    def _report(self, error: str) -> None:
-        """Log an error once, not once a second while it lasts."""
-        if error != self._last_error:
+    def _report(self, source: str, error: str) -> None:
+        """Log a source's error once, not once a second while it lasts."""
+        if error != self._last_errors.get(source, ""):
             if error:
                 log.warning("%s", error)
             else:
-                log.info("state loaded again")
-        self._last_error = error
+                log.info("%s: working again", source)
+        self._last_errors[source] = error
 
     async def _refresh_loop(self, session: aiohttp.ClientSession) -> None:
         while True:
@@ -213,13 +213,14 @@ class Follower:
                 )
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 self._report(
+                    "state",
                     f"keeping the old records: state from {leader.address}: "
                     f"{type(exc).__name__}: {exc}"
                 )
                 continue
             self.answerer.update(records, serial=int(time.time()))
             self.loaded_at = time.monotonic()
-            self._report("")
+            self._report("state", "")
 
     # -- events ----------------------------------------------------------------
 
@@ -241,7 +242,7 @@ class Follower:
                 continue
             failures = 0 if time.monotonic() - started > 10 else failures + 1
             error = outcome.exception()
-            self._report(f"event stream from {leader.address} ended: {error!r}")
+            self._report("events", f"event stream from {leader.address} ended: {error!r}")
             await asyncio.sleep(RETRY_SECONDS[min(max(failures, 1), len(RETRY_SECONDS)) - 1])
 
     async def _subscribe(self, session: aiohttp.ClientSession, leader: MasterInfo) -> None:

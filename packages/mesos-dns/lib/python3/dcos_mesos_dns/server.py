@@ -11,7 +11,9 @@ import asyncio
 import logging
 import socket
 import struct
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from dnslib import RCODE
 
@@ -84,29 +86,35 @@ class Resolver:
         return reply if isinstance(reply, bytes) else None
 
 
-class _UDPProtocol(asyncio.DatagramProtocol):
-    def __init__(self, resolver: Resolver) -> None:
-        self.resolver = resolver
-        self.transport: asyncio.DatagramTransport | None = None
-        self.pending: set[asyncio.Task[None]] = set()
+def _serve_udp(sock: socket.socket, resolver: Resolver, loop: asyncio.AbstractEventLoop) -> None:
+    """Answer UDP queries in this thread: blocking recvfrom/sendto is the shortest path.
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a datagram transport here
+    Answers from memory cost a dictionary look-up, so they are sent from here
+    without a trip through the event loop; only forwarding goes there.
+    """
+    while True:
+        try:
+            data, addr = sock.recvfrom(65535)
+        except OSError as exc:
+            if sock.fileno() < 0:
+                return  # closed: the server is stopping
+            log.warning("UDP receive failed: %r", exc)
+            continue
+        try:
+            reply = resolver.local(data, udp=True)
+            if isinstance(reply, bytes):
+                sock.sendto(reply, addr)
+            elif reply is True:
+                asyncio.run_coroutine_threadsafe(_forward_udp(resolver, sock, data, addr), loop)
+        except Exception:  # one bad query must not end the listener
+            log.exception("answering a UDP query failed")
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        reply = self.resolver.local(data, udp=True)
-        if isinstance(reply, bytes):
-            if self.transport is not None:
-                self.transport.sendto(reply, addr)
-        elif reply is True:
-            task = asyncio.ensure_future(self._forward(data, addr))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
 
-    async def _forward(self, data: bytes, addr: tuple[str, int]) -> None:
-        reply = await self.resolver.forwarder.forward(data, tcp=False)
-        if reply and self.transport is not None:
-            self.transport.sendto(reply, addr)
+async def _forward_udp(resolver: Resolver, sock: socket.socket, data: bytes,
+                       addr: tuple[str, int]) -> None:
+    reply = await resolver.forwarder.forward(data, tcp=False)
+    if reply:
+        sock.sendto(reply, addr)
 
 
 async def _serve_tcp_client(
@@ -128,15 +136,17 @@ async def _serve_tcp_client(
         writer.close()
 
 
-async def start(
-    resolver: Resolver, host: str, port: int
-) -> list[asyncio.AbstractServer | asyncio.BaseTransport]:
-    """Listen for DNS on `host:port`, UDP and TCP; returns what to close to stop."""
-    loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(
-        lambda: _UDPProtocol(resolver), local_addr=(host, port), reuse_port=False
-    )
+async def start(resolver: Resolver, host: str, port: int) -> list[Any]:
+    """Listen for DNS on `host:port`, UDP (in a thread) and TCP; returns what to close to stop."""
+    udp = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((host, port))
+    # Room for bursts while the thread waits for the GIL.
+    udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    threading.Thread(
+        target=_serve_udp, args=(udp, resolver, asyncio.get_running_loop()),
+        name="dns-udp", daemon=True,
+    ).start()
     tcp = await asyncio.start_server(
         lambda r, w: _serve_tcp_client(resolver, r, w), host, port, reuse_address=True
     )
-    return [transport, tcp]
+    return [udp, tcp]

@@ -1,8 +1,10 @@
-"""Install DC/OS on a cluster's nodes through the installer contract (DESIGN.md section 4).
+"""Install DC/OS on a cluster's nodes through the installer contract.
 
 The same code path serves the real `dcos_generate_config.sh` and ours:
-write genconf/config.yaml and genconf/ip-detect, run `--genconf` on the host,
-then `dcos_install.sh <role>` on every node from the shared serve dir.
+write genconf/config.yaml and genconf/ip-detect, run `--validate-config`
+(before any container exists) and `--genconf` on the host, then
+`dcos_install.sh <role>` on every node from the shared serve dir, which
+every node sees read-only at SERVE_MOUNT.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from minidcos.errors import CommandError, ConfigError, StepError
+from minidcos.errors import CommandError, ConfigError, StepError, UsageError
 from minidcos.node import Node, Role
 from minidcos.status import Status
 
@@ -30,19 +32,6 @@ IP_DETECT = """#!/usr/bin/env bash
 set -o nounset -o errexit
 ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1 | head -n 1
 """
-
-
-def load_extra_config(path: Path) -> dict[str, Any]:
-    """Parse --extra-config; a YAML error is a ConfigError before anything is made."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError([f"{path}: {exc}"], source=str(path)) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: must be a YAML mapping of config keys to values"], str(path))
-    return data
 
 
 def base_config(
@@ -92,14 +81,51 @@ def run_installer(installer: Path, workspace: Path, *args: str) -> subprocess.Co
     )
 
 
-def genconf(installer: Path, workspace: Path) -> list[str]:
-    """Run `--genconf`; returns its warnings, raises ConfigError with every problem."""
-    proc = run_installer(installer, workspace, "--genconf")
+def check_installer(installer: Path) -> Path:
+    """`installer` if it looks like a dcos_generate_config.sh; UsageError saying why not."""
+    expected = "a DC/OS installer (dcos_generate_config.sh: a shell script that starts with '#!')"
+    if not installer.exists():
+        raise UsageError(f"installer {installer} does not exist; expected {expected}")
+    if not installer.is_file():
+        raise UsageError(f"installer {installer} is not a file; expected {expected}")
+    try:
+        with installer.open("rb") as f:
+            start = f.read(512)
+    except OSError as exc:
+        raise UsageError(f"installer {installer} cannot be read: {exc.strerror or exc}") from exc
+    if not start.startswith(b"#!"):
+        found = "an empty file" if not start else "a file that does not start with '#!'"
+        raise UsageError(f"installer {installer} is {found}; expected {expected}")
+    return installer.resolve()
+
+
+def _outcome(
+    installer: Path, workspace: Path, option: str, source: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    proc = run_installer(installer, workspace, option)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
     if proc.returncode != 0:
         problems = [line for line in lines if not line.startswith("====>")]
-        raise ConfigError(problems or [f"{installer.name} --genconf exited {proc.returncode}"])
-    return [line.removeprefix("WARNING: ") for line in lines if line.startswith("WARNING")]
+        if proc.returncode in (126, 127) or not problems:
+            problems = [
+                f"{installer.name} {option} exited {proc.returncode}: is it a DC/OS installer?",
+                *problems[-10:],
+            ]
+        raise ConfigError(problems, source=source)
+    return proc, [line.removeprefix("WARNING: ") for line in lines if line.startswith("WARNING")]
+
+
+def validate_config(
+    installer: Path, config: dict[str, Any], genconf_source: Path | None, scratch: Path, source: str
+) -> list[str]:
+    """Run `--validate-config` on `config` in `scratch`; its warnings, or ConfigError."""
+    write_genconf(scratch, config, genconf_source)
+    return _outcome(installer, scratch, "--validate-config", source)[1]
+
+
+def genconf(installer: Path, workspace: Path, source: str = "config.yaml") -> list[str]:
+    """Run `--genconf`; returns its warnings, raises ConfigError with every problem."""
+    return _outcome(installer, workspace, "--genconf", source)[1]
 
 
 def install(nodes: Sequence[Node], status: Status) -> None:

@@ -1,8 +1,10 @@
-"""The installer's command line: `dcos_generate_config.sh [--genconf | --validate-config |
+"""The artifact's command line: `dcos_generate_config.sh [--genconf | --validate-config |
 --version]`.
 
-Runs inside the extracted installer as `python3 -m dcos_installer.cli`, with
-the working directory the user ran the installer in (which holds genconf/).
+Runs inside the extracted installer as `python3 -m dcos_installer.generate_config`,
+with the working directory the user ran the installer in (which holds genconf/).
+Not to be confused with `minidcos installer ...` (`minidcos/cli/installer.py`),
+the harness command that builds this artifact.
 """
 
 from __future__ import annotations

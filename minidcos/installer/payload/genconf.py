@@ -3,7 +3,9 @@
 Runs inside the installer (standard library plus PyYAML). The distribution's
 packages were built into `artifacts/` when the installer was built; genconf
 only adds the two config packages and the files that tie them together
-(shared/DESIGN.md section 4 lists the serve/ layout).
+(the serve/ layout is DC/OS's: dcos_install.sh, bootstrap/, package_lists/,
+packages/, bootstrap.latest, cluster-package-list.latest,
+cluster-package-info.json).
 """
 
 from __future__ import annotations
@@ -37,13 +39,18 @@ def load_user_config(genconf_dir: Path, yaml_load: Any) -> dict[str, Any]:
     if not path.is_file():
         raise GenconfError({"config.yaml": f"{path} must exist"})
     try:
-        data = yaml_load(path.read_text())
+        data = yaml_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise GenconfError({"config.yaml": f"is not UTF-8 text: {exc}"}) from exc
     except Exception as exc:  # the YAML library's own error types vary
         raise GenconfError({"config.yaml": f"is not valid YAML: {exc}"}) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise GenconfError({"config.yaml": "must be a YAML mapping of config keys to values"})
+    not_text = [repr(key) for key in data if not isinstance(key, str)]
+    if not_text:
+        raise GenconfError({"config.yaml": f"keys must be text; found {', '.join(not_text)}"})
     return data
 
 

@@ -10,5 +10,5 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dcos-installer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tail -n +"$PAYLOAD_LINE" "$0" | tar -x -C "$work"
 export DCOS_INSTALLER_ARTIFACTS="$work/artifacts"
-PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}" "$python" -m dcos_installer.cli "$@"
+PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}" "$python" -m dcos_installer.generate_config "$@"
 exit $?

@@ -32,12 +32,20 @@ DEFAULTS: dict[str, Any] = {
     "agent_list": [],
     "public_agent_list": [],
     "dns_search": "",
-    "oauth_enabled": "false",
+    # DC/OS's IAM (dcos-oauth) and Admin Router's auth: on, as in DC/OS.
+    "oauth_enabled": "true",
+    "oauth_issuer_url": "https://dcos.auth0.com/",
+    "oauth_client_id": "3yF5TOSzdlI45Q1xspxzeoGBe9fNxm9m",
+    # miniDC/OS's own: the issuer's signing keys (a JWKS), since the cluster
+    # never fetches them, and issuers whose ID tokens are taken on their claims
+    # alone (signature unchecked: throwaway test clusters only).
+    "oauth_jwks": {"keys": []},
+    "oauth_claims_only_issuers": [],
     "enable_lb": "true",
     "enable_ipv6": "false",
     "dcos_overlay_enable": "true",
     # DC/OS's own defaults (11.0.0.0/8 VIPs, 9.0.0.0/8 overlay) are public
-    # address space; ours stay in the benchmarking range (DESIGN.md section 6).
+    # address space; ours stay in the benchmarking range, which never leaves a machine.
     "dcos_l4lb_min_named_ip": "198.18.0.1",
     "dcos_l4lb_max_named_ip": "198.18.255.254",
     "dcos_overlay_network_subnet": "198.19.0.0/16",
@@ -72,6 +80,15 @@ ACCEPTED_UNUSED = {
 }
 
 REQUIRED = ("bootstrap_url", "resolvers")
+# Expanded as JSON lists of strings, as DC/OS stores lists.
+LIST_KEYS = (
+    "master_list",
+    "agent_list",
+    "public_agent_list",
+    "resolvers",
+    "oauth_claims_only_issuers",
+    "mesos_dns_ip_sources",
+)
 
 
 def _as_str(value: Any) -> str:
@@ -218,6 +235,44 @@ def _port(value: Any) -> str | None:
     return None
 
 
+def _url(value: Any) -> str | None:
+    text = _as_str(value)
+    if not text.startswith(("https://", "http://")) or any(c in text for c in ' "<>'):
+        return f"Must be an http:// or https:// URL. Got '{text}'."
+    return None
+
+
+def _non_empty(value: Any) -> str | None:
+    return None if _as_str(value).strip() else "Must not be empty"
+
+
+def _as_mapping(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _jwks(value: Any) -> str | None:
+    jwks = _as_mapping(value)
+    if jwks is None or not isinstance(jwks.get("keys"), list):
+        return 'Must be a JWKS: a mapping (or JSON object) with a list of keys, {"keys": [...]}'
+    bad = [i for i, k in enumerate(jwks["keys"]) if not (isinstance(k, dict) and k.get("kty"))]
+    if bad:
+        return f"Keys {bad} are not JWKs: each needs at least a 'kty'"
+    return None
+
+
+def _url_list(value: Any) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a list of issuer URLs. Got '{_as_str(value)}'."
+    problems = [p for p in (_url(i) for i in items) if p]
+    return problems[0] if problems else None
+
+
 MESOS_DNS_IP_SOURCES = ("host", "netinfo", "mesos", "docker")
 
 
@@ -254,6 +309,10 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "dcos_l4lb_max_named_ip": _ipv4_value,
     "dcos_overlay_network_subnet": _subnet,
     "adminrouter_grpc_proxy_port": _port,
+    "oauth_issuer_url": _url,
+    "oauth_client_id": _non_empty,
+    "oauth_jwks": _jwks,
+    "oauth_claims_only_issuers": _url_list,
     "mesos_dns_ip_sources": _mesos_dns_ip_sources,
     "mesos_dns_set_truncate_bit": _true_false,
 }
@@ -296,6 +355,14 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
                 f"dcos_l4lb_min_named_ip ({low}) must not be greater than "
                 f"dcos_l4lb_max_named_ip ({high})"
             )
+    claims_only = _as_list(config["oauth_claims_only_issuers"]) or []
+    if "oauth_claims_only_issuers" not in errors:
+        others = [str(i) for i in claims_only if str(i) != _as_str(config["oauth_issuer_url"])]
+        if others:
+            errors["oauth_claims_only_issuers"] = (
+                f"Issuers {', '.join(others)} are not the cluster's oauth_issuer_url "
+                f"({_as_str(config['oauth_issuer_url'])}): only its ID tokens log in"
+            )
     if not (genconf_dir / "ip-detect").is_file():
         errors["ip_detect_filename"] = "ip-detect script `genconf/ip-detect` must exist"
     warnings = [
@@ -303,7 +370,30 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
         for key in sorted(user)
         if key not in KNOWN_KEYS
     ]
+    if "resolvers" not in errors:
+        public = _public_addresses(config.get("resolvers"))
+        if public:
+            warnings.append(
+                f"resolvers: {', '.join(public)} is public: every name the cluster cannot "
+                "answer itself is sent off this machine (the default, the node's own "
+                "resolver, keeps DNS local)"
+            )
+    if claims_only and "oauth_claims_only_issuers" not in errors:
+        warnings.append(claims_only_warning([str(i) for i in claims_only]))
     return errors, warnings
+
+
+def _public_addresses(value: Any) -> list[str]:
+    hosts = [str(item).split(":")[0] for item in _as_list(value) or []]
+    return [h for h in hosts if _ipv4(h) and ipaddress.IPv4Address(h).is_global]
+
+
+def claims_only_warning(issuers: list[str]) -> str:
+    return (
+        f"oauth_claims_only_issuers: ID tokens of {', '.join(issuers)} log in without their "
+        "signature checked, so anyone can log in as any user: use it only on throwaway "
+        "test clusters"
+    )
 
 
 def expand(user: dict[str, Any]) -> dict[str, str]:
@@ -311,14 +401,10 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
     config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
     expanded: dict[str, str] = {}
     for key, value in config.items():
-        if key in (
-            "master_list",
-            "agent_list",
-            "public_agent_list",
-            "resolvers",
-            "mesos_dns_ip_sources",
-        ):
+        if key in LIST_KEYS:
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
+        elif key == "oauth_jwks":
+            expanded[key] = json.dumps(_as_mapping(value), sort_keys=True)
         else:
             expanded[key] = _as_str(value)
     masters = json.loads(expanded["master_list"])

@@ -1,24 +1,28 @@
 """`minidcos docker doctor`: can this machine run miniDC/OS clusters?
 
 One finding per line: ok / warn / error, and for every problem what to do.
+Sits above the provider: it asks the provider interface (info, the node
+image) and boots a throwaway node through the Cluster facade.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from minidcos._util import paths
-from minidcos.backends.docker.provider import (
-    SUBNET_POOL,
-    DockerProvider,
-    host_capability_bounding_set,
-    missing_capabilities,
-)
+from minidcos.backends.base import Provider
+from minidcos.cluster import Cluster, ClusterSpec
 from minidcos.errors import MiniDCOSError
+from minidcos.installer.payload.config import claims_only_warning
+from minidcos.status import Status
 
 GIB = 1024**3
 MIN_FREE_GIB = 10
@@ -74,8 +78,8 @@ def _vxlan_works() -> bool:
     return made.returncode == 0
 
 
-def _subnet_pool() -> Finding:
-    """Cluster networks are /24s of SUBNET_POOL; a host route there would shadow them."""
+def _subnet_pool(pool: ipaddress.IPv4Network) -> Finding:
+    """Cluster networks are /24s of the pool; a host route there would shadow them."""
     if shutil.which("ip") is None:
         return Finding(
             "warn",
@@ -93,16 +97,16 @@ def _subnet_pool() -> Finding:
             route = ipaddress.IPv4Network(words[0], strict=False)
         except ValueError:
             continue
-        if route.overlaps(SUBNET_POOL):
+        if route.overlaps(pool):
             clashes.append(line.strip())
     if clashes:
         return Finding(
             "warn",
             "address pool",
-            f"{SUBNET_POOL} overlaps {'; '.join(clashes)}",
+            f"{pool} overlaps {'; '.join(clashes)}",
             "set MINIDCOS_SUBNET_POOL to a private range this host does not route",
         )
-    return Finding("ok", "address pool", f"cluster networks come from {SUBNET_POOL}")
+    return Finding("ok", "address pool", f"cluster networks come from {pool}")
 
 
 def _inotify() -> Finding:
@@ -119,9 +123,13 @@ def _inotify() -> Finding:
     return Finding("ok", "inotify instances", str(have))
 
 
-def diagnose(provider: DockerProvider) -> list[Finding]:
+def diagnose(provider: Provider, status: Status | None = None) -> list[Finding]:
+    """Every finding, in order; `status` shows the node image being built (the first time)."""
+    status = status or Status.silent()
     findings: list[Finding] = []
     try:
+        with status.step("Ensuring the node image"):
+            provider.ensure_image(status)
         info = provider.info()
     except MiniDCOSError as exc:
         return [
@@ -133,19 +141,7 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
             )
         ]
     findings.append(Finding("ok", "docker engine", f"version {info.engine_version}"))
-    missing = missing_capabilities(host_capability_bounding_set())
-    if info.privileged:
-        findings.append(Finding("ok", "node mode", "--privileged works"))
-    else:
-        findings.append(
-            Finding(
-                "ok",
-                "node mode",
-                "--privileged is refused (the host lacks "
-                + ", ".join(missing or ["a capability"])
-                + "): nodes get every other capability, seccomp and apparmor unconfined",
-            )
-        )
+    findings.append(Finding("ok", "node mode", info.node_mode))
     findings.append(_boot_check(provider))
     cgroup = Finding("ok", "cgroups", f"v{info.cgroup_version}, driver {info.cgroup_driver}")
     if info.cgroup_version == "2":
@@ -166,7 +162,8 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
             "/etc/docker/daemon.json",
         )
     findings.append(storage)
-    findings.append(_subnet_pool())
+    findings.append(_subnet_pool(info.address_pool))
+    findings += _claims_only_logins(provider)
     findings.append(_inotify())
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
@@ -203,17 +200,38 @@ def diagnose(provider: DockerProvider) -> list[Finding]:
     return findings
 
 
-def _boot_check(provider: DockerProvider) -> Finding:
-    """Boot one throwaway node in the chosen mode and see systemd reach its target."""
-    from minidcos.cluster import Cluster, ClusterSpec
-    from minidcos.status import Status
+def _claims_only_logins(provider: Provider) -> list[Finding]:
+    """Clusters whose config takes some issuers' ID tokens unsigned: anyone logs in."""
+    findings = []
+    for cluster_id in provider.list_clusters():
+        try:
+            masters = Cluster(cluster_id, provider).masters
+            if not masters:
+                continue
+            proc = masters[0].run(["cat", "/opt/mesosphere/etc/user.config.yaml"], check=False)
+            user = yaml.safe_load(proc.stdout) if proc.returncode == 0 else {}
+        except (MiniDCOSError, yaml.YAMLError):
+            continue  # a cluster without DC/OS, or one that is going away
+        issuers = (user or {}).get("oauth_claims_only_issuers") or []
+        if issuers:
+            findings.append(
+                Finding(
+                    "warn",
+                    f"cluster {cluster_id}",
+                    claims_only_warning([str(i) for i in issuers]),
+                    "fine for a throwaway test cluster; otherwise re-create it without "
+                    "oauth_claims_only_issuers",
+                )
+            )
+    return findings
 
-    cluster_id = "doctor-boot-check"
-    provider.delete_cluster(cluster_id)
+
+def _boot_check(provider: Provider) -> Finding:
+    """Boot one throwaway node in the chosen mode and see systemd reach its target."""
+    # Its own id each time: two doctors at once must not remove each other's node.
+    spec = ClusterSpec(1, 0, 0, f"doctor-{secrets.token_hex(3)}")
     try:
-        with Cluster.create(
-            ClusterSpec(1, 0, 0, cluster_id), provider=provider, status=Status.silent()
-        ):
+        with Cluster.create(spec, provider=provider):
             pass
     except MiniDCOSError as exc:
         return Finding(
@@ -223,3 +241,11 @@ def _boot_check(provider: DockerProvider) -> Finding:
             "see `minidcos --debug docker doctor`; the node's log is in the error",
         )
     return Finding("ok", "systemd boots", "a node reached its default target")
+
+
+def as_json(findings: list[Finding]) -> dict[str, Any]:
+    """`doctor --json` (schema in the README): ok is false when any finding is an error."""
+    return {
+        "ok": not any(f.level == "error" for f in findings),
+        "findings": [asdict(f) for f in findings],
+    }

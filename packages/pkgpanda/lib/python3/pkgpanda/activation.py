@@ -1,0 +1,203 @@
+"""Fetching and activating packages: the layout packages/README.md describes.
+
+Every path comes from a `Layout`, so the whole of `setup` runs in a test
+against a temporary folder; on a node the defaults are DC/OS's own paths.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ALL_ROLES = ("master", "slave", "slave_public")
+BASE_PATH = "/opt/mesosphere/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+DCOS_TARGET = """\
+[Unit]
+Description=DC/OS: every DC/OS unit of this node
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+ADD_DCOS_PATH = """\
+# Put DC/OS's tools on the PATH of login shells.
+case ":$PATH:" in
+  *:/opt/mesosphere/bin:*) ;;
+  *) export PATH="/opt/mesosphere/bin:$PATH" ;;
+esac
+"""
+
+Systemctl = Callable[[Sequence[str]], None]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a node keeps what pkgpanda reads and writes."""
+
+    root: Path = Path("/opt/mesosphere")
+    etc_mesosphere: Path = Path("/etc/mesosphere")
+    systemd: Path = Path("/etc/systemd/system")
+    var_lib_dcos: Path = Path("/var/lib/dcos")
+    profile_d: Path = Path("/etc/profile.d")
+    # Packages name their state directories absolutely (/var/lib/dcos/...); a
+    # test moves them under its own folder.
+    state_root: Path = Path("/")
+
+    @property
+    def packages(self) -> Path:
+        return self.root / "packages"
+
+    @property
+    def active(self) -> Path:
+        return self.root / "active"
+
+    @property
+    def setup_flags(self) -> Path:
+        return self.etc_mesosphere / "setup-flags"
+
+    @property
+    def roles(self) -> Path:
+        return self.etc_mesosphere / "roles"
+
+    @property
+    def wants(self) -> Path:
+        return self.systemd / "dcos.target.wants"
+
+    def state_directory(self, path: str) -> Path:
+        return self.state_root / path.lstrip("/")
+
+
+def log(message: str) -> None:
+    print(f"pkgpanda: {message}", file=sys.stderr, flush=True)
+
+
+def systemctl(args: Sequence[str]) -> None:
+    subprocess.run(["systemctl", *args], check=True)
+
+
+def fetch(repository: str, path: str, dest: Path) -> None:
+    """Copy `path` of the repository (file:// or http(s)://) to `dest`."""
+    if repository.startswith("file://"):
+        shutil.copyfile(repository[len("file://") :] + "/" + path, dest)
+    else:
+        with urllib.request.urlopen(f"{repository}/{path}", timeout=60) as response:
+            dest.write_bytes(response.read())
+
+
+def fetch_packages(layout: Layout, repository: str, package_ids: list[str]) -> list[str]:
+    """Fetch and unpack every package the node lacks; returns the ids fetched."""
+    missing = [p for p in package_ids if not (layout.packages / p).is_dir()]
+    with tempfile.TemporaryDirectory() as tmp:
+        for package_id in missing:
+            name = package_id.split("--", 1)[0]
+            tarball = Path(tmp) / f"{package_id}.tar.xz"
+            fetch(repository, f"packages/{name}/{package_id}.tar.xz", tarball)
+            # Unpack beside, then rename: a package folder is whole or absent.
+            partial = layout.packages / f".{package_id}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            with tarfile.open(tarball) as tar:
+                tar.extractall(partial)
+            partial.rename(layout.packages / package_id)
+            log(f"fetched {package_id}")
+    return missing
+
+
+def link(target: Path, link_path: Path) -> None:
+    """Make `link_path` a symlink to `target`, replacing whatever is there."""
+    link_path.parent.mkdir(parents=True, exist_ok=True)
+    if link_path.is_symlink() or link_path.exists():
+        link_path.unlink()
+    link_path.symlink_to(target)
+
+
+def activate(layout: Layout, package_ids: list[str], roles: set[str]) -> list[str]:
+    """Activate the packages meant for `roles`; returns the units dcos.target wants."""
+    environment = {"PATH": BASE_PATH, "PYTHONPATH": str(layout.root / "lib" / "python3")}
+    buildinfos: dict[str, dict[str, Any]] = {}
+    wanted: list[str] = []
+    for package_id in sorted(package_ids):
+        name = package_id.split("--", 1)[0]
+        path = layout.packages / package_id
+        info = json.loads((path / "buildinfo.json").read_text())
+        if not set(info.get("roles", ALL_ROLES)) & roles:
+            continue
+        buildinfos[name] = {**info, "package_id": package_id}
+        link(Path("../packages") / package_id, layout.active / name)
+        for kind in ("bin", "etc", "lib/python3"):
+            folder = path / kind
+            if folder.is_dir():
+                for item in sorted(folder.iterdir()):
+                    link(layout.active / name / kind / item.name, layout.root / kind / item.name)
+        for directory in info.get("state_directories", []):
+            layout.state_directory(directory).mkdir(parents=True, exist_ok=True)
+        environment.update(info.get("environment", {}))
+        unit_roles: dict[str, list[str]] = info.get("units", {})
+        units_dir = path / "units"
+        if units_dir.is_dir():
+            layout.systemd.mkdir(parents=True, exist_ok=True)
+            for unit in sorted(units_dir.iterdir()):
+                shutil.copyfile(unit, layout.systemd / unit.name)
+                if set(unit_roles.get(unit.name, [])) & roles:
+                    link(layout.systemd / unit.name, layout.wants / unit.name)
+                    wanted.append(unit.name)
+
+    lines = [f"{k}={v}" for k, v in sorted(environment.items())]
+    (layout.root / "environment").write_text("\n".join(lines) + "\n")
+    export = "\n".join(f"export {line}" for line in lines) + "\n"
+    (layout.root / "environment.export").write_text(export)
+    (layout.root / "active.buildinfo.full.json").write_text(
+        json.dumps(buildinfos, indent=2, sort_keys=True)
+    )
+    return wanted
+
+
+def node_roles(layout: Layout) -> set[str]:
+    return {p.name for p in layout.roles.iterdir()} if layout.roles.is_dir() else set()
+
+
+def setup(layout: Layout, block: bool, run_systemctl: Systemctl = systemctl) -> int:
+    """Fetch the cluster's package list, activate this node's packages, start dcos.target."""
+    repository = (layout.setup_flags / "repository-url").read_text().strip()
+    list_id = (layout.setup_flags / "cluster-package-list").read_text().strip()
+    roles = node_roles(layout)
+    if not roles:
+        log(f"no role in {layout.roles}: run dcos_install.sh ROLE")
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "list.json"
+        fetch(repository, f"package_lists/{list_id}.package_list.json", listing)
+        package_ids = json.loads(listing.read_text())
+    layout.packages.mkdir(parents=True, exist_ok=True)
+    fetch_packages(layout, repository, package_ids)
+
+    layout.wants.mkdir(parents=True, exist_ok=True)
+    wanted = activate(layout, package_ids, roles)
+    (layout.systemd / "dcos.target").write_text(DCOS_TARGET)
+    link(layout.systemd / "dcos.target", layout.systemd / "multi-user.target.wants" / "dcos.target")
+
+    cluster_id = layout.root / "etc" / "cluster-id"
+    layout.var_lib_dcos.mkdir(parents=True, exist_ok=True)
+    if cluster_id.exists() and not (layout.var_lib_dcos / "cluster-id").exists():
+        shutil.copyfile(cluster_id, layout.var_lib_dcos / "cluster-id")
+    (layout.root / "bin").mkdir(parents=True, exist_ok=True)
+    (layout.root / "bin" / "add_dcos_path.sh").write_text(ADD_DCOS_PATH)
+    link(layout.root / "bin" / "add_dcos_path.sh", layout.profile_d / "dcos.sh")
+
+    run_systemctl(["daemon-reload"])
+    run_systemctl(["start", "dcos.target"] + ([] if block else ["--no-block"]))
+    log(
+        f"activated {len(package_ids)} packages for {', '.join(sorted(roles))}; "
+        f"dcos.target wants {len(wanted)} units"
+    )
+    return 0

@@ -1,0 +1,204 @@
+"""pkgpanda's setup, run against a repository and a node laid out in a temporary folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pkgpanda.activation import Layout, activate, fetch_packages, setup
+from pkgpanda.cli import main
+
+BIN = Path(__file__).resolve().parents[1] / "bin" / "pkgpanda"
+
+
+def package(repo: Path, name: str, buildinfo: dict[str, Any], files: dict[str, str]) -> str:
+    """Write packages/<name>/<id>.tar.xz into the repository; returns the package id."""
+    package_id = f"{name}--{len(files)}{len(json.dumps(buildinfo))}"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
+        for path, text in {"buildinfo.json": json.dumps(buildinfo), **files}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o755 if path.startswith("bin/") else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    target = repo / "packages" / name / f"{package_id}.tar.xz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(buf.getvalue())
+    return package_id
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, list[str]]:
+    repo = tmp_path / "serve"
+    ids = [
+        package(
+            repo,
+            "exhibitor",
+            {
+                "name": "exhibitor",
+                "roles": ["master"],
+                "units": {"dcos-exhibitor.service": ["master"]},
+                "state_directories": ["/var/lib/dcos/exhibitor"],
+                "environment": {"ZOO_HEAP": "64m"},
+            },
+            {
+                "units/dcos-exhibitor.service": "[Service]\nExecStart=/bin/true\n",
+                "bin/exhibitor": "#!/bin/sh\n",
+                "lib/python3/dcos_exhibitor/__init__.py": "",
+            },
+        ),
+        package(
+            repo,
+            "spartan",
+            {
+                "name": "spartan",
+                "units": {"dcos-spartan.service": ["master", "slave", "slave_public"]},
+            },
+            {
+                "units/dcos-spartan.service": "[Service]\nExecStart=/bin/true\n",
+                "units/dcos-gen-resolvconf.service": "[Service]\nExecStart=/bin/true\n",
+            },
+        ),
+        package(
+            repo,
+            "dcos-config",
+            {"name": "dcos-config"},
+            {"etc/expanded.config.json": "{}", "etc/cluster-id": "0f1e2d3c\n"},
+        ),
+    ]
+    (repo / "package_lists").mkdir()
+    (repo / "package_lists" / "L1.package_list.json").write_text(json.dumps(ids))
+    return repo, ids
+
+
+def node(tmp_path: Path, repo: Path, role: str) -> Layout:
+    layout = Layout(
+        root=tmp_path / "node/opt/mesosphere",
+        etc_mesosphere=tmp_path / "node/etc/mesosphere",
+        systemd=tmp_path / "node/etc/systemd/system",
+        var_lib_dcos=tmp_path / "node/var/lib/dcos",
+        profile_d=tmp_path / "node/etc/profile.d",
+        state_root=tmp_path / "node",
+    )
+    layout.setup_flags.mkdir(parents=True)
+    (layout.setup_flags / "repository-url").write_text(f"file://{repo}\n")
+    (layout.setup_flags / "cluster-package-list").write_text("L1\n")
+    layout.roles.mkdir(parents=True)
+    (layout.roles / role).touch()
+    return layout
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, args: Sequence[str]) -> None:
+        self.calls.append(list(args))
+
+
+def test_setup_on_a_master(tmp_path: Path, repo: tuple[Path, list[str]]) -> None:
+    serve, ids = repo
+    layout = node(tmp_path, serve, "master")
+    systemctl = Recorder()
+    assert setup(layout, block=False, run_systemctl=systemctl) == 0
+
+    for package_id in ids:
+        name = package_id.split("--")[0]
+        assert os.readlink(layout.active / name) == f"../packages/{package_id}"
+    assert (layout.root / "bin/exhibitor").resolve() == (layout.packages / ids[0] / "bin/exhibitor")
+    assert (layout.root / "lib/python3/dcos_exhibitor").is_dir()
+    assert (layout.root / "etc/expanded.config.json").read_text() == "{}"
+    assert (tmp_path / "node/var/lib/dcos/exhibitor").is_dir()
+
+    env = (layout.root / "environment").read_text().splitlines()
+    assert "ZOO_HEAP=64m" in env and any(
+        line.startswith("PATH=/opt/mesosphere/bin:") for line in env
+    )
+    export = (layout.root / "environment.export").read_text()
+    assert "export ZOO_HEAP=64m" in export
+
+    # Every unit is copied; dcos.target wants only the role's listed ones.
+    assert (layout.systemd / "dcos-gen-resolvconf.service").is_file()
+    assert sorted(p.name for p in layout.wants.iterdir()) == [
+        "dcos-exhibitor.service",
+        "dcos-spartan.service",
+    ]
+    assert (layout.systemd / "multi-user.target.wants/dcos.target").resolve() == (
+        layout.systemd / "dcos.target"
+    )
+    full = json.loads((layout.root / "active.buildinfo.full.json").read_text())
+    assert full["exhibitor"]["package_id"] == ids[0]
+    assert (layout.var_lib_dcos / "cluster-id").read_text() == "0f1e2d3c\n"
+    assert os.readlink(layout.profile_d / "dcos.sh").endswith("add_dcos_path.sh")
+    assert systemctl.calls == [["daemon-reload"], ["start", "dcos.target", "--no-block"]]
+
+
+def test_an_agent_gets_only_its_roles_packages(
+    tmp_path: Path, repo: tuple[Path, list[str]]
+) -> None:
+    serve, _ = repo
+    layout = node(tmp_path, serve, "slave")
+    systemctl = Recorder()
+    assert setup(layout, block=True, run_systemctl=systemctl) == 0
+    assert sorted(p.name for p in layout.active.iterdir()) == ["dcos-config", "spartan"]
+    assert [p.name for p in layout.wants.iterdir()] == ["dcos-spartan.service"]
+    assert "ZOO_HEAP" not in (layout.root / "environment").read_text()
+    assert systemctl.calls[-1] == ["start", "dcos.target"]
+
+
+def test_setup_again_is_harmless_and_fetches_nothing(
+    tmp_path: Path, repo: tuple[Path, list[str]]
+) -> None:
+    serve, ids = repo
+    layout = node(tmp_path, serve, "master")
+    setup(layout, block=False, run_systemctl=Recorder())
+    assert fetch_packages(layout, f"file://{serve}", ids) == []
+    assert setup(layout, block=False, run_systemctl=Recorder()) == 0
+    assert len(list(layout.wants.iterdir())) == 2
+
+
+def test_a_node_without_a_role_is_refused(
+    tmp_path: Path, repo: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve, _ = repo
+    layout = node(tmp_path, serve, "master")
+    (layout.roles / "master").unlink()
+    systemctl = Recorder()
+    assert setup(layout, block=False, run_systemctl=systemctl) == 1
+    assert "no role in" in capsys.readouterr().err
+    assert systemctl.calls == []
+
+
+def test_activate_links_replace_what_was_there(
+    tmp_path: Path, repo: tuple[Path, list[str]]
+) -> None:
+    serve, ids = repo
+    layout = node(tmp_path, serve, "master")
+    fetch_packages(layout, f"file://{serve}", ids)
+    (layout.root / "bin").mkdir(parents=True)
+    (layout.root / "bin/exhibitor").write_text("stale")
+    activate(layout, ids, {"master"})
+    assert (layout.root / "bin/exhibitor").is_symlink()
+
+
+@pytest.mark.parametrize("argv", [[], ["install"], ["setup", "--block"]])
+def test_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage: pkgpanda setup [--no-block]" in capsys.readouterr().err
+
+
+def test_the_wrapper_finds_its_own_library() -> None:
+    """bin/pkgpanda runs before anything is on PYTHONPATH, as dcos_install.sh runs it."""
+    proc = subprocess.run(
+        [sys.executable, str(BIN)], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert proc.returncode == 2 and "usage: pkgpanda setup" in proc.stderr
