@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dcos_internal_utils import aio, mesos_leader, node, zk
+
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
 from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
@@ -48,7 +49,7 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
         "hostname_lookup": "false",
         "image_providers": "docker",
         "isolation": "cgroups/cpu,cgroups/mem,disk/du,filesystem/linux,docker/runtime,"
-                     "docker/volume,volume/sandbox_path,posix/rlimits,namespaces/pid",
+        "docker/volume,volume/sandbox_path,posix/rlimits,namespaces/pid",
         "launcher": "linux",
         "log_dir": "/var/log/mesos",
         "master": zk.mesos_zk_url(config),
@@ -66,7 +67,10 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
 
 
 def node_resources(flags: dict[str, str], role: str) -> Resources:
-    """The node's cpus, mem and disk as Mesos computes them, DC/OS's ports; `resources` overrides."""
+    """The node's cpus, mem and disk as Mesos computes them and DC/OS's ports.
+
+    The `resources` flag (MESOS_RESOURCES: text or JSON) overrides what it names.
+    """
     reservation = "slave_public" if role == "slave_public" else "*"
     cpus = float(os.cpu_count() or 1)
     with open("/proc/meminfo") as f:
@@ -120,9 +124,17 @@ async def run_agent() -> None:
     client = HttpClient()
     link = LeaderLink(client)
     store = Store(WORK_DIR)
-    agent = Agent(store, flags, info, ip, resources, link,
-                  DockerEngineImages(WORK_DIR / "provisioner" / "images"),
-                  Bundles(Path("/run/mesos/bundles")), PORT)
+    agent = Agent(
+        store,
+        flags,
+        info,
+        ip,
+        resources,
+        link,
+        DockerEngineImages(WORK_DIR / "provisioner" / "images"),
+        Bundles(Path("/run/mesos/bundles")),
+        PORT,
+    )
     await agent.recover()
     runner = await aio.serve(AgentHttp(agent).app(), tcp=[("0.0.0.0", PORT)])
 
@@ -158,11 +170,12 @@ async def run_agent() -> None:
             try:
                 await asyncio.wait_for(agent.wakeup.wait(), agent.ping_interval)
                 continue
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if agent.registered.is_set():
                 code, _ = await link.post(
-                    "/internal/agent/ping", {"agent_id": {"value": agent.agent_id}})
+                    "/internal/agent/ping", {"agent_id": {"value": agent.agent_id}}
+                )
                 if code in (404, 503):
                     agent.registered.clear()
     finally:
