@@ -23,6 +23,9 @@ import requests
 from polling import Poll, wait_for
 
 MARATHON = os.environ.get("MARATHON_URL", "http://127.0.0.1/marathon")
+# The logged-in session every request goes through (set by the module's fixture): Admin
+# Router checks tokens when oauth_enabled, as in DC/OS.
+http = requests.Session()
 DEPLOY_TIMEOUT_S = 120
 SERVE = "python3 -m http.server $PORT0"
 
@@ -57,13 +60,13 @@ def app_definition(app_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def deploy(app: dict[str, Any]) -> str:
-    response = requests.post(url("/v2/apps"), json=app, timeout=30)
+    response = http.post(url("/v2/apps"), json=app, timeout=30)
     assert response.status_code == 201, response.text
     return str(response.headers["Marathon-Deployment-Id"])
 
 
 def get_app(app_id: str) -> dict[str, Any]:
-    response = requests.get(
+    response = http.get(
         url(f"/v2/apps{app_id}"),
         params=[("embed", "apps.lastTaskFailure"), ("embed", "apps.counts")],
         timeout=10,
@@ -74,7 +77,7 @@ def get_app(app_id: str) -> dict[str, Any]:
 
 def wait_deployment_gone(deployment_id: str) -> None:
     def probe() -> Poll[None]:
-        running = [d["id"] for d in requests.get(url("/v2/deployments"), timeout=10).json()]
+        running = [d["id"] for d in http.get(url("/v2/deployments"), timeout=10).json()]
         return Poll(deployment_id not in running, detail=f"deployments: {running}")
 
     wait_for(probe, DEPLOY_TIMEOUT_S, f"deployment {deployment_id} to finish")
@@ -104,15 +107,15 @@ def answers(task: dict[str, Any]) -> int:
 
 def delete_everything() -> None:
     """DC/OS's clean_marathon_state: force-delete every app, every pod, then the root group."""
-    for app in requests.get(url("/v2/apps"), timeout=10).json()["apps"]:
-        requests.delete(url(f"/v2/apps{app['id']}"), params={"force": "true"}, timeout=10)
-    for pod in requests.get(url("/v2/pods"), timeout=10).json():
-        requests.delete(url(f"/v2/pods{pod['id']}"), params={"force": "true"}, timeout=10)
-    requests.delete(url("/v2/groups/"), params={"force": "true"}, timeout=10)
+    for app in http.get(url("/v2/apps"), timeout=10).json()["apps"]:
+        http.delete(url(f"/v2/apps{app['id']}"), params={"force": "true"}, timeout=10)
+    for pod in http.get(url("/v2/pods"), timeout=10).json():
+        http.delete(url(f"/v2/pods{pod['id']}"), params={"force": "true"}, timeout=10)
+    http.delete(url("/v2/groups/"), params={"force": "true"}, timeout=10)
 
     def empty() -> Poll[None]:
-        deployments = requests.get(url("/v2/deployments"), timeout=10).json()
-        tasks = requests.get(url("/v2/tasks"), timeout=10).json()["tasks"]
+        deployments = http.get(url("/v2/deployments"), timeout=10).json()
+        tasks = http.get(url("/v2/tasks"), timeout=10).json()["tasks"]
         return Poll(
             not deployments and not tasks,
             detail=f"{len(deployments)} deployments, {len(tasks)} tasks",
@@ -122,7 +125,9 @@ def delete_everything() -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def clean_marathon_state() -> Iterator[None]:
+def clean_marathon_state(dcos_session: requests.Session) -> Iterator[None]:
+    global http
+    http = dcos_session
     delete_everything()
     yield
     delete_everything()
@@ -130,12 +135,12 @@ def clean_marathon_state() -> Iterator[None]:
 
 def test_info_through_both_admin_router_paths() -> None:
     for prefix in ("/marathon", "/service/marathon"):
-        info = requests.get(f"http://127.0.0.1{prefix}/v2/info", timeout=10).json()
+        info = http.get(f"http://127.0.0.1{prefix}/v2/info", timeout=10).json()
         assert info["name"] == "marathon" and info["frameworkId"] and info["elected"]
         assert info["marathon_config"]["mesos_role"] == "slave_public"
-    leader = requests.get(url("/v2/leader"), timeout=10).json()["leader"]
+    leader = http.get(url("/v2/leader"), timeout=10).json()["leader"]
     assert leader == info["leader"]
-    assert requests.get(url("/ping"), timeout=10).text == "pong"
+    assert http.get(url("/ping"), timeout=10).text == "pong"
 
 
 def test_deploy_scale_restart_and_delete(agent_hosts: list[str]) -> None:
@@ -148,26 +153,26 @@ def test_deploy_scale_restart_and_delete(agent_hosts: list[str]) -> None:
         app["portDefinitions"][0]["port"]
     ]
 
-    response = requests.put(url(f"/v2/apps{app_id}"), json={"instances": 3}, timeout=10)
+    response = http.put(url(f"/v2/apps{app_id}"), json={"instances": 3}, timeout=10)
     assert response.status_code == 200, response.text
     tasks = wait_healthy(app_id, 3)["tasks"]
     assert all(answers(t) == 200 for t in tasks)
 
-    response = requests.patch(url(f"/v2/apps{app_id}"), json={"instances": 1}, timeout=10)
+    response = http.patch(url(f"/v2/apps{app_id}"), json={"instances": 1}, timeout=10)
     assert response.status_code == 200, response.text
     remaining = wait_healthy(app_id, 1)["tasks"]
     assert {t["id"] for t in remaining} <= {t["id"] for t in tasks}
 
-    response = requests.post(url(f"/v2/apps{app_id}/restart"), timeout=10)
+    response = http.post(url(f"/v2/apps{app_id}/restart"), timeout=10)
     assert response.status_code == 200 and set(response.json()) == {"version", "deploymentId"}
     wait_deployment_gone(response.json()["deploymentId"])
     restarted = wait_healthy(app_id, 1)["tasks"]
     assert restarted[0]["id"] != remaining[0]["id"] and answers(restarted[0]) == 200
 
-    response = requests.delete(url(f"/v2/apps{app_id}"), timeout=10)
+    response = http.delete(url(f"/v2/apps{app_id}"), timeout=10)
     assert response.status_code == 200
     wait_deployment_gone(response.json()["deploymentId"])
-    gone = requests.get(url(f"/v2/apps{app_id}"), timeout=10)
+    gone = http.get(url(f"/v2/apps{app_id}"), timeout=10)
     assert (gone.status_code, gone.json()) == (404, {"message": f"App '{app_id}' does not exist"})
     with pytest.raises(requests.ConnectionError):
         answers(restarted[0])
@@ -196,7 +201,7 @@ def test_failing_health_check_replaces_the_task() -> None:
         )
 
     wait_for(replaced, DEPLOY_TIMEOUT_S, f"the unhealthy task {first['id']} to be replaced")
-    requests.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
 def test_accepted_resource_roles_slave_public_lands_on_the_public_agent(
@@ -208,7 +213,7 @@ def test_accepted_resource_roles_slave_public_lands_on_the_public_agent(
     deploy(app_definition(app_id, acceptedResourceRoles=["slave_public"]))
     task = wait_healthy(app_id, 1)["tasks"][0]
     assert task["host"] in public_agent_hosts and answers(task) == 200
-    requests.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
 def test_unique_hostname_beyond_the_agents_stays_queued_with_the_reason(
@@ -221,7 +226,7 @@ def test_unique_hostname_beyond_the_agents_stays_queued_with_the_reason(
     deploy(app)
 
     def partly_queued() -> Poll[dict[str, Any]]:
-        queue = requests.get(url("/v2/queue"), timeout=10).json()["queue"]
+        queue = http.get(url("/v2/queue"), timeout=10).json()["queue"]
         mine = [q for q in queue if q.get("app", {}).get("id") == app_id]
         running = get_app(app_id)["tasksRunning"]
         done = bool(mine) and mine[0]["count"] == 1 and running == len(agent_hosts)
@@ -239,12 +244,12 @@ def test_unique_hostname_beyond_the_agents_stays_queued_with_the_reason(
     assert item["processedOffersSummary"]["unusedOffersCount"] >= 1
     hosts = [t["host"] for t in get_app(app_id)["tasks"]]
     assert sorted(hosts) == sorted(agent_hosts)
-    response = requests.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    response = http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
     assert response.status_code == 200
 
 
 def test_invalid_definitions_get_marathons_errors() -> None:
-    response = requests.post(url("/v2/apps"), json={"id": "/no-command"}, timeout=10)
+    response = http.post(url("/v2/apps"), json={"id": "/no-command"}, timeout=10)
     assert response.status_code == 422
     assert response.json() == {
         "message": "Object is not valid",
@@ -252,19 +257,20 @@ def test_invalid_definitions_get_marathons_errors() -> None:
             {
                 "path": "/",
                 "errors": [
-                    "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."
+                    "AppDefinition must either contain one of 'cmd' or 'args', "
+                    "and/or a 'container'."
                 ],
             }
         ],
     }
-    response = requests.post(
+    response = http.post(
         url("/v2/apps"), json={"id": "/Not_Valid", "cmd": "sleep 1", "mem": -1}, timeout=10
     )
     assert response.status_code == 422
     details = {d["path"]: d["errors"] for d in response.json()["details"]}
     assert response.json()["message"] == "Invalid JSON"
     assert details == {"/id": ["error.pattern"], "/mem": ["error.min"]}
-    response = requests.get(url("/v2/apps/does-not-exist"), timeout=10)
+    response = http.get(url("/v2/apps/does-not-exist"), timeout=10)
     assert (response.status_code, response.json()) == (
         404,
         {"message": "App '/does-not-exist' does not exist"},
@@ -276,20 +282,20 @@ def test_conflicting_deployments_and_duplicate_ids() -> None:
     # Never healthy (nothing listens on the checked port): the deployment stays open.
     app = app_definition(app_id, cmd="sleep 1000")
     deployment_id = deploy(app)
-    duplicate = requests.post(url("/v2/apps"), json=app, timeout=10)
+    duplicate = http.post(url("/v2/apps"), json=app, timeout=10)
     assert (duplicate.status_code, duplicate.json()) == (
         409,
         {"message": f"An app with id [{app_id}] already exists."},
     )
-    locked = requests.put(url(f"/v2/apps{app_id}"), json={"instances": 2}, timeout=10)
+    locked = http.put(url(f"/v2/apps{app_id}"), json={"instances": 2}, timeout=10)
     assert locked.status_code == 409
     assert locked.json()["deployments"] == [{"id": deployment_id}]
-    forced = requests.put(
+    forced = http.put(
         url(f"/v2/apps{app_id}"), params={"force": "true"}, json={"instances": 0}, timeout=10
     )
     assert forced.status_code == 200
     wait_deployment_gone(forced.json()["deploymentId"])
-    requests.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
 POD_SERVER = "cd shared && exec python3 -m http.server $ENDPOINT_HTTP"
@@ -341,7 +347,7 @@ def pod_definition(pod_id: str, instances: int) -> dict[str, Any]:
 
 def wait_pod_stable(pod_id: str, instances: int) -> dict[str, Any]:
     def probe() -> Poll[dict[str, Any]]:
-        response = requests.get(url(f"/v2/pods{pod_id}::status"), timeout=10)
+        response = http.get(url(f"/v2/pods{pod_id}::status"), timeout=10)
         if response.status_code != 200:
             return Poll(False, detail=f"{response.status_code} {response.text[:200]}")
         status = response.json()
@@ -356,9 +362,9 @@ def wait_pod_stable(pod_id: str, instances: int) -> dict[str, Any]:
 
 def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None:
     pod_id = unique("pod")
-    response = requests.post(url("/v2/pods"), json=pod_definition(pod_id, 1), timeout=10)
+    response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1), timeout=10)
     assert response.status_code == 201, response.text
-    assert [p["id"] for p in requests.get(url("/v2/pods"), timeout=10).json()] == [pod_id]
+    assert [p["id"] for p in http.get(url("/v2/pods"), timeout=10).json()] == [pod_id]
     status = wait_pod_stable(pod_id, 1)
     instance = status["instances"][0]
     assert {c["name"] for c in instance["containers"]} == {"server", "client"}
@@ -374,22 +380,22 @@ def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None
     )
     assert text == "client reached server: 200"
 
-    response = requests.put(url(f"/v2/pods{pod_id}"), json=pod_definition(pod_id, 2), timeout=10)
+    response = http.put(url(f"/v2/pods{pod_id}"), json=pod_definition(pod_id, 2), timeout=10)
     assert response.status_code == 200, response.text
     assert len(wait_pod_stable(pod_id, 2)["instances"]) == 2
 
-    response = requests.delete(url(f"/v2/pods{pod_id}"), timeout=10)
+    response = http.delete(url(f"/v2/pods{pod_id}"), timeout=10)
     assert response.status_code == 202
     wait_deployment_gone(response.headers["Marathon-Deployment-Id"])
-    assert requests.get(url("/v2/pods"), timeout=10).json() == []
-    gone = requests.get(url(f"/v2/pods{pod_id}::status"), timeout=10)
+    assert http.get(url("/v2/pods"), timeout=10).json() == []
+    gone = http.get(url(f"/v2/pods{pod_id}::status"), timeout=10)
     assert (gone.status_code, gone.json()) == (404, {"message": f"Pod '{pod_id}' does not exist"})
 
 
 def test_event_stream_reports_a_deployment() -> None:
     app_id = unique("events")
     seen: list[str] = []
-    with requests.get(
+    with http.get(
         url("/v2/events"), headers={"Accept": "text/event-stream"}, stream=True, timeout=60
     ) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
@@ -406,4 +412,4 @@ def test_event_stream_reports_a_deployment() -> None:
         "deployment_success",
     ):
         assert expected in seen, seen
-    requests.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)

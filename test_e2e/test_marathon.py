@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from minidcos import iam
 from minidcos._util.polling import Poll, wait_for
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
@@ -52,12 +53,25 @@ def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
     with Cluster.create(
         spec, install=InstallSpec(installer), provider=provider, status=Status()
     ) as made:
+        master = made.masters[0]
+        TOKEN["value"] = iam.test_user_token(master) if iam.auth_enabled(master) else None
         yield made
 
 
+TOKEN: dict[str, str | None] = {}  # the cluster token (None with auth off), set by the fixture
+
+
 def get_json(url: str, timeout: float = 3.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    """GET as a logged-in client (Admin Router checks tokens with oauth_enabled)."""
+    token = TOKEN.get("value")
+    headers = {"Authorization": f"token={token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
+
+
+def client_for(master: Node) -> MarathonClient:
+    return MarathonClient(marathon_url(master), auth_token=TOKEN.get("value"))
 
 
 def marathon_url(master: Node) -> str:
@@ -96,7 +110,7 @@ def deploy_and_wait(client: MarathonClient, app_id: str, instances: int) -> None
 
 
 def test_marathon_python_client_creates_scales_lists_and_deletes(cluster: Cluster) -> None:
-    client = MarathonClient(marathon_url(cluster.masters[0]))
+    client = client_for(cluster.masters[0])
     assert client.get_info().name == "marathon"
     assert client.ping() == b"pong"
     deploy_and_wait(client, "/conformance", 1)
@@ -139,7 +153,7 @@ def leading_mesos_master(cluster: Cluster) -> Node:
 
 
 def test_killing_the_marathon_leader_keeps_apps_and_tasks(cluster: Cluster) -> None:
-    client = MarathonClient(marathon_url(cluster.masters[0]))
+    client = client_for(cluster.masters[0])
     deploy_and_wait(client, "/survivor", 2)
     old_leader = leading_marathon(cluster)
     other = next(m for m in cluster.masters if m is not old_leader)

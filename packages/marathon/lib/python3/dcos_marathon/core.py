@@ -52,6 +52,9 @@ RECONCILE_INITIAL_S = 15.0
 RECONCILE_INTERVAL_S = 600.0
 HOUSEKEEPING_S = 10.0
 REVIVE_MIN_INTERVAL_S = 1.0
+# Mesos sends one agent's offer after another; waiting this long sees them together.
+OFFER_GATHER_S = 0.02
+FLUSH_COALESCE_S = 0.01
 
 
 @dataclass
@@ -71,6 +74,32 @@ class Config:
     @property
     def host_port(self) -> str:
         return f"{self.hostname}:{self.http_port}"
+
+
+@dataclass
+class _OfferLaunches:
+    """What one offer is used for in a launch round."""
+
+    offer: dict[str, Any]
+    pool: matcher.Pool = field(init=False)
+    task_infos: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    created: list[Instance] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.pool = matcher.Pool.of(self.offer)
+
+    def add(self, instance: Instance, operation: dict[str, Any]) -> None:
+        (self.groups if instance.is_pod else self.task_infos).append(operation)
+        self.created.append(instance)
+
+    def operations(self) -> list[dict[str, Any]]:
+        launch = (
+            [{"type": "LAUNCH", "launch": {"task_infos": self.task_infos}}]
+            if self.task_infos
+            else []
+        )
+        return launch + self.groups
 
 
 @dataclass
@@ -113,6 +142,8 @@ class Marathon:
         self._suppressed = False
         self._last_revive = 0.0
         self._revive_handle: asyncio.TimerHandle | None = None
+        self._pending_offers: list[dict[str, Any]] = []
+        self._offer_round: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
         self.started_at = time.time()
 
@@ -176,8 +207,9 @@ class Marathon:
         self.mesos.framework_id = (framework or {}).get("value")
         root = await self.store.get("root")
         self.root = Group.from_json(root) if root else empty_root(timestamps.now())
-        for key in await self.store.children("instances"):
-            for data in await self.store.get(f"instances/{key}") or []:
+        keys = await self.store.children("instances")
+        for data in await asyncio.gather(*(self.store.get(f"instances/{k}") for k in keys)):
+            if data:
                 self._track(Instance.from_json(data))
         for key in await self.store.children("task-failures"):
             failure = await self.store.get(f"task-failures/{key}")
@@ -235,7 +267,7 @@ class Marathon:
         for task_id in instance.tasks:
             self.task_index.pop(task_id, None)
         self.stop_health_checks(instance.instance_id)
-        self._dirty.add(instance.run_spec_id)
+        self._dirty.add(instance.instance_id)
 
     def all_instances(self) -> list[Instance]:
         return [i for specs in self.instances.values() for i in specs.values()]
@@ -700,55 +732,40 @@ class Marathon:
             await self.store.delete("framework-id")
 
     async def on_rescind(self, offer_id: str) -> None:
-        del offer_id  # offers are used or declined as they arrive; nothing is held
+        self._pending_offers = [o for o in self._pending_offers if o["id"]["value"] != offer_id]
 
     async def on_offers(self, offers: list[dict[str, Any]]) -> None:
+        """Offers wait a moment for their siblings, so that one launch round sees every agent."""
+        self._pending_offers.extend(offers)
+        if self._offer_round is None:
+            self._offer_round = spawn(self._offer_rounds())
+
+    async def _offer_rounds(self) -> None:
+        try:
+            while self._pending_offers:
+                await asyncio.sleep(OFFER_GATHER_S)
+                offers, self._pending_offers = self._pending_offers, []
+                await self._use_offers(offers)
+        finally:
+            self._offer_round = None
+
+    async def _use_offers(self, offers: list[dict[str, Any]]) -> None:
         if not self.loaded.is_set():
             await self.mesos.decline([o["id"]["value"] for o in offers], 5.0)
             return
         self.queue.expire_delays()
-        plans: list[tuple[dict[str, Any], list[dict[str, Any]], list[Instance]]] = []
-        for offer in offers:
-            pool = matcher.Pool.of(offer)
-            launch_infos: list[dict[str, Any]] = []
-            group_ops: list[dict[str, Any]] = []
-            created: list[Instance] = []
-            for entry in sorted(self.queue.launchable(), key=lambda e: e.since):
-                spec = entry.spec
-                placed = self.placed(spec["id"])
-                first = True
-                while entry.to_launch > 0 and len(created) < self.config.max_instances_per_offer:
-                    result = matcher.match(spec, offer, pool, placed)
-                    if isinstance(result, matcher.Miss):
-                        if first:
-                            entry.stats.unused_offer(offer, result.reasons)
-                        break
-                    if first:
-                        entry.stats.used(offer)
-                        first = False
-                    instance, operation = self._new_instance(spec, offer, result)
-                    if instance.is_pod:
-                        group_ops.append(operation)
-                    else:
-                        launch_infos.append(operation)
-                    self._track(instance)
-                    self._dirty.add(spec["id"])
-                    created.append(instance)
-                    placed.append(matcher.Placed(instance.host, instance.agent_attributes))
-                    entry.to_launch -= 1
-            operations = (
-                [{"type": "LAUNCH", "launch": {"task_infos": launch_infos}}] if launch_infos else []
-            ) + group_ops
-            plans.append((offer, operations, created))
-        if any(created for _, _, created in plans):
+        launches: dict[str, _OfferLaunches] = {o["id"]["value"]: _OfferLaunches(o) for o in offers}
+        for entry in sorted(self.queue.launchable(), key=lambda e: e.since):
+            self._place(entry, list(launches.values()))
+        if any(batch.created for batch in launches.values()):
             await self.flush()
-        for offer, operations, created in plans:
-            offer_id = offer["id"]["value"]
+        for offer_id, batch in launches.items():
+            operations = batch.operations()
             if not operations:
                 await self.mesos.decline([offer_id], self.config.decline_offer_duration_s)
                 continue
             accepted = await self.mesos.accept([offer_id], operations, 5.0)
-            for instance in created:
+            for instance in batch.created:
                 self._publish_instance_changed(instance)
                 if not accepted:
                     self._lost_launch(instance)
@@ -758,6 +775,38 @@ class Marathon:
         else:
             await self._offers_not_needed()
         self.notify()
+
+    def _place(self, entry: Any, batches: list[_OfferLaunches]) -> None:
+        """Launch `entry`'s instances on these offers, one per offer in turn (spreading them)."""
+        spec = entry.spec
+        placed = self.placed(spec["id"])
+        seen: set[str] = set()
+        candidates = batches
+        while entry.to_launch > 0 and candidates:
+            still_fitting = []
+            for batch in candidates:
+                if entry.to_launch <= 0:
+                    break
+                offer_id = batch.offer["id"]["value"]
+                if len(batch.created) >= self.config.max_instances_per_offer:
+                    continue
+                result = matcher.match(spec, batch.offer, batch.pool, placed)
+                if isinstance(result, matcher.Miss):
+                    if offer_id not in seen:
+                        entry.stats.unused_offer(batch.offer, result.reasons)
+                        seen.add(offer_id)
+                    continue
+                if offer_id not in seen:
+                    entry.stats.used(batch.offer)
+                    seen.add(offer_id)
+                instance, operation = self._new_instance(spec, batch.offer, result)
+                batch.add(instance, operation)
+                self._track(instance)
+                self._dirty.add(instance.instance_id)
+                placed.append(matcher.Placed(instance.host, instance.agent_attributes))
+                entry.to_launch -= 1
+                still_fitting.append(batch)
+            candidates = still_fitting
 
     def _lost_launch(self, instance: Instance) -> None:
         """ACCEPT failed: the instance never reached Mesos; forget it and launch again."""
@@ -820,7 +869,7 @@ class Marathon:
         instance.condition = instance.derive_condition()
         if instance.condition != before:
             instance.since = timestamps.now()
-        self._dirty.add(instance.run_spec_id)
+        self._dirty.add(instance.instance_id)
         self.events.publish(
             "status_update_event",
             slaveId=instance.agent_id,
@@ -902,7 +951,7 @@ class Marathon:
         ):
             instance.condition = "UnreachableInactive"
             instance.since = timestamps.now()
-            self._dirty.add(instance.run_spec_id)
+            self._dirty.add(instance.instance_id)
             self._publish_instance_changed(instance)
             self.scale_check(instance.run_spec_id)
         if time.time() - instance.unreachable_since >= float(
@@ -924,7 +973,7 @@ class Marathon:
         for instance in victims:
             first = instance.kill_requested_at is None
             instance.kill_requested_at = now
-            self._dirty.add(instance.run_spec_id)
+            self._dirty.add(instance.instance_id)
             if instance.condition in ("Unreachable", "UnreachableInactive"):
                 self._untrack(instance)
             for task in instance.tasks.values():
@@ -969,12 +1018,14 @@ class Marathon:
     async def _flusher(self) -> None:
         while True:
             await self._flush_wanted.wait()
+            # A moment for the status updates of the same launch to join this write.
+            await asyncio.sleep(FLUSH_COALESCE_S)
             self._flush_wanted.clear()
             dirty, self._dirty = self._dirty, set()
             acks, self._acks = self._acks, []
             waiters, self._flush_waiters = self._flush_waiters, []
             try:
-                await asyncio.gather(*(self._write_instances(spec_id) for spec_id in dirty))
+                await asyncio.gather(*(self._write_instance(i) for i in dirty))
             except Exception:
                 log.exception("writing instances to ZooKeeper failed; retrying")
                 self._dirty |= dirty
@@ -988,12 +1039,13 @@ class Marathon:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    async def _write_instances(self, spec_id: str) -> None:
-        documents = [i.to_json() for i in self.instances_of(spec_id)]
-        if documents:
-            await self.store.put(f"instances/{spec_key(spec_id)}", documents)
+    async def _write_instance(self, instance_id: str) -> None:
+        spec_id = instances.run_spec_id_of_task(instance_id)
+        instance = self.instances.get(spec_id, {}).get(instance_id)
+        if instance is not None:
+            await self.store.put(f"instances/{instance_id}", instance.to_json())
         else:
-            await self.store.delete(f"instances/{spec_key(spec_id)}")
+            await self.store.delete(f"instances/{instance_id}")
 
     async def _housekeeping(self) -> None:
         while True:

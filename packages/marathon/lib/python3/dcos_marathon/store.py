@@ -3,7 +3,7 @@
     framework-id              the framework id Mesos gave us
     root                      the root group: every group, app and pod
     versions/<spec>           the last 50 versions of one app or pod
-    instances/<spec>          the instances (and their tasks) of one app or pod
+    instances/<instance id>   one instance of an app or pod, and its tasks
     deployments/<plan id>     deployments not yet finished
     task-failures/<spec>      an app's last task failure
 
