@@ -298,6 +298,44 @@ def test_conflicting_deployments_and_duplicate_ids() -> None:
     http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
+# A Docker image with python3, from the local image set (override to try another).
+DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", "python3")
+
+
+def test_docker_app_answers_on_its_bridged_port() -> None:
+    app_id = unique("docker")
+    app = app_definition(
+        app_id,
+        cmd="python3 -m http.server 8080",
+        container={
+            "type": "DOCKER",
+            "docker": {"image": DOCKER_IMAGE},
+            "portMappings": [{"containerPort": 8080, "hostPort": 0, "name": "http"}],
+        },
+        networks=[{"mode": "container/bridge"}],
+    )
+    deploy(app)
+
+    def healthy_or_no_image() -> Poll[dict[str, Any]]:
+        current = get_app(app_id)
+        failure = (current.get("lastTaskFailure") or {}).get("message", "")
+        if "no registry" in failure or "not on this agent" in failure:
+            return Poll(True, {"missing": failure})
+        return Poll(
+            current["tasksHealthy"] == 1, current, f"{current['tasksHealthy']} healthy, {failure}"
+        )
+
+    outcome = wait_for(healthy_or_no_image, DEPLOY_TIMEOUT_S, f"{app_id} healthy in Docker")
+    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    if "missing" in outcome:
+        pytest.skip(
+            f"the image {DOCKER_IMAGE!r} is not in the local image set: {outcome['missing']}"
+        )
+    task = outcome["tasks"][0]
+    assert outcome["container"]["portMappings"][0]["hostPort"] == 0
+    assert task["ports"][0] != 8080 and answers(task) == 200
+
+
 POD_SERVER = "cd shared && exec python3 -m http.server $ENDPOINT_HTTP"
 # Fetches the other container over localhost and leaves the answer in the shared volume.
 POD_CLIENT = (
