@@ -340,7 +340,7 @@ POD_SERVER = "cd shared && exec python3 -m http.server $ENDPOINT_HTTP"
 # Fetches the other container over localhost and leaves the answer in the shared volume.
 POD_CLIENT = (
     'python3 -c "'
-    "import os, time, urllib.request\n"
+    "import os, sys, time, urllib.request\n"
     "url = 'http://127.0.0.1:%s/' % os.environ['ENDPOINT_HTTP']\n"
     "while True:\n"
     "    try:\n"
@@ -348,12 +348,26 @@ POD_CLIENT = (
     "        break\n"
     "    except OSError:\n"
     "        time.sleep(0.5)\n"
-    "open('shared/from-client', 'w').write('client reached server: %d' % status)\n"
-    'time.sleep(100000)"'
+    "open(sys.argv[1] + '/from-client', 'w').write('client reached server: %d' % status)\n"
+    'time.sleep(100000)" '
 )
 
 
-def pod_definition(pod_id: str, instances: int) -> dict[str, Any]:
+def pod_definition(pod_id: str, instances: int, client_image: str | None = None) -> dict[str, Any]:
+    """A server and a client container; with `client_image`, the client runs in that image.
+
+    A container without an image mounts the volume in its sandbox (a relative path);
+    one with an image mounts it at an absolute path of its own root filesystem.
+    """
+    client_mount = "/shared" if client_image else "shared"
+    client: dict[str, Any] = {
+        "name": "client",
+        "resources": {"cpus": 0.05, "mem": 32},
+        "exec": {"command": {"shell": POD_CLIENT + client_mount}},
+        "volumeMounts": [{"name": "shared", "mountPath": client_mount}],
+    }
+    if client_image:
+        client["image"] = {"kind": "DOCKER", "id": client_image}
     return {
         "id": pod_id,
         "scaling": {"kind": "fixed", "instances": instances},
@@ -373,12 +387,7 @@ def pod_definition(pod_id: str, instances: int) -> dict[str, Any]:
                     "delaySeconds": 0,
                 },
             },
-            {
-                "name": "client",
-                "resources": {"cpus": 0.05, "mem": 32},
-                "exec": {"command": {"shell": POD_CLIENT}},
-                "volumeMounts": [{"name": "shared", "mountPath": "shared"}],
-            },
+            client,
         ],
     }
 
@@ -398,14 +407,8 @@ def wait_pod_stable(pod_id: str, instances: int) -> dict[str, Any]:
     )
 
 
-def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None:
-    pod_id = unique("pod")
-    response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1), timeout=10)
-    assert response.status_code == 201, response.text
-    assert [p["id"] for p in http.get(url("/v2/pods"), timeout=10).json()] == [pod_id]
-    status = wait_pod_stable(pod_id, 1)
-    instance = status["instances"][0]
-    assert {c["name"] for c in instance["containers"]} == {"server", "client"}
+def client_file(instance: dict[str, Any]) -> str:
+    """What the client container left in the volume, read from the server container."""
     server = next(c for c in instance["containers"] if c["name"] == "server")
     port = server["endpoints"][0]["allocatedHostPort"]
 
@@ -413,21 +416,66 @@ def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None
         answer = requests.get(f"http://{instance['agentHostname']}:{port}/from-client", timeout=5)
         return Poll(answer.status_code == 200, answer.text, f"{answer.status_code}")
 
-    text = wait_for(
-        client_wrote, DEPLOY_TIMEOUT_S, "the client container's file in the shared volume"
-    )
-    assert text == "client reached server: 200"
+    return str(wait_for(client_wrote, DEPLOY_TIMEOUT_S, "the client's file in the shared volume"))
+
+
+def delete_pod(pod_id: str) -> None:
+    response = http.delete(url(f"/v2/pods{pod_id}"), timeout=10)
+    assert response.status_code == 202
+    wait_deployment_gone(response.headers["Marathon-Deployment-Id"])
+
+
+def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None:
+    pod_id = unique("pod")
+    response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1), timeout=10)
+    assert response.status_code == 201, response.text
+    assert [p["id"] for p in http.get(url("/v2/pods"), timeout=10).json()] == [pod_id]
+    instance = wait_pod_stable(pod_id, 1)["instances"][0]
+    assert {c["name"] for c in instance["containers"]} == {"server", "client"}
+    assert client_file(instance) == "client reached server: 200"
 
     response = http.put(url(f"/v2/pods{pod_id}"), json=pod_definition(pod_id, 2), timeout=10)
     assert response.status_code == 200, response.text
     assert len(wait_pod_stable(pod_id, 2)["instances"]) == 2
 
-    response = http.delete(url(f"/v2/pods{pod_id}"), timeout=10)
-    assert response.status_code == 202
-    wait_deployment_gone(response.headers["Marathon-Deployment-Id"])
+    delete_pod(pod_id)
     assert http.get(url("/v2/pods"), timeout=10).json() == []
     gone = http.get(url(f"/v2/pods{pod_id}::status"), timeout=10)
     assert (gone.status_code, gone.json()) == (404, {"message": f"Pod '{pod_id}' does not exist"})
+
+
+def image_missing(task_prefix: str) -> str | None:
+    """Why Mesos could not start a task of this prefix for want of its image, if it could not."""
+    tasks = http.get("http://127.0.0.1/mesos/master/tasks", timeout=10).json()["tasks"]
+    for task in tasks:
+        if task["id"].startswith(task_prefix) and task["state"] in ("TASK_FAILED", "TASK_ERROR"):
+            message = next((s.get("message", "") for s in reversed(task["statuses"])), "")
+            if "no registry" in message or "not on this agent" in message:
+                return str(message)
+    return None
+
+
+def test_pod_container_with_an_image_reaches_its_sibling_and_shares_the_volume() -> None:
+    pod_id = unique("imagepod")
+    response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1, DOCKER_IMAGE), timeout=10)
+    assert response.status_code == 201, response.text
+
+    def stable_or_no_image() -> Poll[dict[str, Any]]:
+        missing = image_missing(pod_id.strip("/") + ".")
+        if missing:
+            return Poll(True, {"missing": missing})
+        status = http.get(url(f"/v2/pods{pod_id}::status"), timeout=10).json()
+        return Poll(status["status"] == "STABLE", status, status["status"])
+
+    try:
+        outcome = wait_for(stable_or_no_image, DEPLOY_TIMEOUT_S, f"pod {pod_id} STABLE")
+        if "missing" in outcome:
+            pytest.skip(
+                f"the image {DOCKER_IMAGE!r} is not in the local image set: {outcome['missing']}"
+            )
+        assert client_file(outcome["instances"][0]) == "client reached server: 200"
+    finally:
+        delete_pod(pod_id)
 
 
 def test_event_stream_reports_a_deployment() -> None:

@@ -677,10 +677,10 @@ class Api:
             )
         out = []
         for spec_id in list(self.core.instances):
-            spec = self.core.root.run_spec(spec_id)
+            spec = self.core.root.app(spec_id)  # pods' tasks are not listed, as in Marathon 1.5
             if spec is None:
                 continue
-            service_ports = [] if runspecs.is_pod(spec) else apps.service_ports(spec)
+            service_ports = apps.service_ports(spec)
             for instance in self.core.instances_of(spec_id):
                 if conditions and instance.condition not in conditions:
                     continue
