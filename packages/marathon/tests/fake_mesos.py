@@ -35,7 +35,7 @@ class FakeAgent:
 
     def resources(self) -> list[dict[str, Any]]:
         free = [p for p in range(self.ports[0], self.ports[1] + 1) if p not in self.used_ports]
-        ranges = []
+        ranges: list[dict[str, int]] = []
         for port in free:
             if ranges and ranges[-1]["end"] == port - 1:
                 ranges[-1]["end"] = port

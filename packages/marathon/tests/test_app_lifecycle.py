@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness import Harness, harness, run
 
 SLEEPER = {"id": "/sleeper", "cmd": "sleep 1000", "cpus": 0.1, "mem": 32, "instances": 2}
 
 
-async def deploy(h: Harness, app: dict) -> dict:
+async def deploy(h: Harness, app: dict[str, Any]) -> dict[str, Any]:
     status, body, headers = await h.request("POST", "/v2/apps", app)
     assert status == 201, body
     assert headers["Marathon-Deployment-Id"] == body["deployments"][0]["id"]
     await h.deployments_done()
-    return body
+    return dict(body)
 
 
 def test_create_runs_instances_and_shows_defaults() -> None:
@@ -104,7 +106,7 @@ def test_a_failed_task_is_replaced_and_recorded() -> None:
 
             async def replaced() -> bool:
                 app = await h.app("/sleeper")
-                return app["tasksRunning"] == 1 and app["tasks"][0]["id"] != task_id
+                return bool(app["tasksRunning"] == 1 and app["tasks"][0]["id"] != task_id)
 
             await h.until(replaced, what="a replacement task")
             failure = (await h.app("/sleeper"))["lastTaskFailure"]
