@@ -249,8 +249,12 @@ def test_a_new_leader_keeps_apps_and_tasks() -> None:
             master.calls.clear()
             await master.drop_stream()
             async with harness(store=store, master=master) as h:
-                app = await h.app("/keep")
-                assert {t["id"] for t in app["tasks"]} == before and app["tasksRunning"] == 2
+
+                async def all_running() -> bool:
+                    app = await h.app("/keep")
+                    return app["tasksRunning"] == 2 and {t["id"] for t in app["tasks"]} == before
+
+                await h.until(all_running, what="the same two tasks running")
                 subscribe = master.calls_of("SUBSCRIBE")[0]
                 assert subscribe["subscribe"]["framework_info"]["id"]["value"] == framework
                 reconciled = {

@@ -190,6 +190,9 @@ class Marathon:
             self._run_deployment(stored)
 
     async def stop(self) -> None:
+        if self.loaded.is_set() and self._dirty:
+            with contextlib.suppress(Exception):  # best effort: the next leader reconciles anyway
+                await asyncio.wait_for(self.flush(), 5)
         for task in self._background:
             task.cancel()
         for run in self.deployments.values():
