@@ -82,24 +82,24 @@ class _OfferLaunches:
 
     offer: dict[str, Any]
     pool: matcher.Pool = field(init=False)
-    task_infos: list[dict[str, Any]] = field(default_factory=list)
-    groups: list[dict[str, Any]] = field(default_factory=list)
-    created: list[Instance] = field(default_factory=list)
+    launches: list[tuple[Instance, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.pool = matcher.Pool.of(self.offer)
 
+    @property
+    def created(self) -> list[Instance]:
+        return [instance for instance, _ in self.launches]
+
     def add(self, instance: Instance, operation: dict[str, Any]) -> None:
-        (self.groups if instance.is_pod else self.task_infos).append(operation)
-        self.created.append(instance)
+        self.launches.append((instance, operation))
 
     def operations(self) -> list[dict[str, Any]]:
-        launch = (
-            [{"type": "LAUNCH", "launch": {"task_infos": self.task_infos}}]
-            if self.task_infos
-            else []
-        )
-        return launch + self.groups
+        """LAUNCH for the apps' tasks, LAUNCH_GROUP per pod instance; none killed meanwhile."""
+        wanted = [(i, op) for i, op in self.launches if i.kill_requested_at is None]
+        infos = [op for i, op in wanted if not i.is_pod]
+        launch = [{"type": "LAUNCH", "launch": {"task_infos": infos}}] if infos else []
+        return launch + [op for i, op in wanted if i.is_pod]
 
 
 @dataclass
@@ -763,12 +763,17 @@ class Marathon:
         if any(batch.created for batch in launches.values()):
             await self.flush()
         for offer_id, batch in launches.items():
+            for instance in batch.created:
+                if instance.kill_requested_at is not None:  # killed while being written
+                    self._untrack(instance)
             operations = batch.operations()
             if not operations:
                 await self.mesos.decline([offer_id], self.config.decline_offer_duration_s)
                 continue
             accepted = await self.mesos.accept([offer_id], operations, 5.0)
             for instance in batch.created:
+                if instance.kill_requested_at is not None:
+                    continue
                 self._publish_instance_changed(instance)
                 if not accepted:
                     self._lost_launch(instance)
