@@ -11,13 +11,13 @@ import base64
 import http.server
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
 import uuid
 from typing import Any
 
+import acs
 import pytest
 import requests
 from kazoo.client import KazooClient
@@ -191,6 +191,7 @@ def test_master_v0_endpoints(leader: str) -> None:
     )
     assert "roles" in get(leader + "/roles").json()
     assert requests.get(leader + "/health", timeout=5).status_code == 200
+    assert "<title>Mesos</title>" in get(leader + "/").text
     metrics = get(leader + "/metrics/snapshot").json()
     assert metrics["master/elected"] == 1.0
     assert metrics["master/slaves_active"] == len(state["slaves"])
@@ -348,22 +349,22 @@ def test_task_stdout_readable_through_files(
 def test_task_stdout_through_admin_router(
     scheduler: Scheduler, agent_hosts: list[str], state: dict[str, Any], master_hosts: list[str]
 ) -> None:
-    if not os.path.exists("/etc/systemd/system/dcos-adminrouter.service"):
-        pytest.skip("Admin Router is not part of this distribution yet")
     marker = uuid.uuid4().hex
     task = command_task("stdout-ar", f"echo {marker}")
     run_task(scheduler, task, agent_hosts[0])
     agent_id = agent_id_of(state, agent_hosts[0])
-    agent_state = get(f"http://{master_hosts[0]}/agent/{agent_id}/state").json()
+    headers = acs.auth_headers()  # Admin Router checks the cluster token
+    agent_state = get(f"http://{master_hosts[0]}/agent/{agent_id}/state", headers=headers).json()
     directory = next(
         e["directory"]
-        for f in agent_state["frameworks"]
+        for f in agent_state["frameworks"] + agent_state["completed_frameworks"]
         for e in f["executors"] + f["completed_executors"]
         if e["id"] == task["task_id"]["value"]
     )
     read = get(
         f"http://{master_hosts[0]}/agent/{agent_id}/files/read",
         params={"path": directory + "/stdout", "offset": 0},
+        headers=headers,
     ).json()
     assert marker in read["data"]
 
@@ -391,6 +392,34 @@ def test_docker_task_finishes(
     running = scheduler.statuses(task["task_id"]["value"])[0]
     ip = running["container_status"]["network_infos"][0]["ip_addresses"][0]["ip_address"]
     assert ip != agent_hosts[0]  # Docker's bridge address
+
+
+def test_docker_bridge_task_publishes_its_port_mapping(
+    scheduler: Scheduler, agent_hosts: list[str], tiny_image: str
+) -> None:
+    offer = scheduler.offer(on_host(agent_hosts[0]))
+    port = next(r for r in offer["resources"] if r["name"] == "ports")["ranges"]["range"][0][
+        "begin"
+    ]
+    docker = {
+        "image": tiny_image,
+        "network": "BRIDGE",
+        "port_mappings": [{"host_port": port, "container_port": 80, "protocol": "tcp"}],
+    }
+    task = command_task("docker-ports", "sleep 300", container={"type": "DOCKER", "docker": docker})
+    task["resources"] = resources(0.1, 32, ports=[port])
+    scheduler.launch(offer, [task])
+    status = scheduler.wait_state(task["task_id"]["value"], {"TASK_RUNNING"}, 30)
+    network = status["container_status"]["network_infos"][0]
+    assert network["port_mappings"][0]["host_port"] == port
+    container = status["container_status"]["container_id"]["value"]
+    # A task beside it asks the agent's Docker Engine what it publishes.
+    check = command_task(
+        "docker-port-check", f"docker port mesos-{container} 80/tcp | grep -q ':{port}$'"
+    )
+    run_task(scheduler, check, agent_hosts[0])
+    scheduler.kill(task["task_id"]["value"], task["agent_id"]["value"])
+    scheduler.wait_state(task["task_id"]["value"], {"TASK_KILLED"}, 30)
 
 
 def test_docker_task_with_missing_image_fails(scheduler: Scheduler, agent_hosts: list[str]) -> None:
@@ -550,11 +579,16 @@ def test_fetcher_file_and_http(
         task = command_task(
             "fetch",
             "./hello.sh | grep fetched-script && ./run.sh | grep fetched-script && "
-            "test -f bundle.tar.gz && test -x run.sh",
+            "test -f bundle.tar.gz && test -x run.sh && cmp node-version.json "
+            "/opt/mesosphere/etc/dcos-version.json",
         )
         task["command"]["uris"] = [
             {"value": base + "/bundle.tar.gz", "extract": True, "cache": True},
             {"value": base + "/hello.sh", "executable": True, "output_file": "run.sh"},
+            {
+                "value": "file:///opt/mesosphere/etc/dcos-version.json",
+                "output_file": "node-version.json",
+            },
         ]
         run_task(scheduler, task, agent_hosts[0])
     finally:
@@ -738,10 +772,6 @@ def test_mesos_execute_rlimits_and_public_role(master_hosts: list[str]) -> None:
 
 
 def test_mesos_execute_against_leader_mesos() -> None:
-    try:
-        socket.gethostbyname("leader.mesos")
-    except OSError:
-        pytest.skip("leader.mesos does not resolve: Mesos-DNS is not part of this distribution yet")
     out = mesos_execute(
         "leader.mesos:5050", "--name=leader-dns", "--command=true", "--resources=cpus:0.1;mem:32"
     )

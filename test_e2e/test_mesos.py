@@ -285,3 +285,62 @@ def test_leader_kill_elects_new_leader_and_keeps_tasks(cluster: Cluster) -> None
         )
     finally:
         follower.teardown()
+
+
+def test_silent_agent_is_marked_unreachable_with_short_ping_timeouts(cluster: Cluster) -> None:
+    """DC/OS's agent_ping_timeout and max_agent_ping_timeouts decide when an agent is gone."""
+    for master in cluster.masters:
+        master.run(
+            [
+                "bash",
+                "-c",
+                "printf 'MESOS_AGENT_PING_TIMEOUT=2secs\\n"
+                "MESOS_MAX_AGENT_PING_TIMEOUTS=3\\n' > /var/lib/dcos/mesos-master",
+            ]
+        )
+        master.run(["systemctl", "restart", "dcos-mesos-master"])
+    leader = leader_ip(cluster)
+    agents = {a.ip_address for a in cluster.agents}
+    wait_for(
+        lambda: registered_agents(leader) == agents,
+        60,
+        "every agent registered",
+        interval_s=0.1,
+        max_interval_s=0.2,
+    )
+    scheduler, task_id, host = start_long_task(cluster, leader, "unreachable")
+    agent = node_by_ip(cluster, host)
+    try:
+        start = time.monotonic()
+        # A stopped agent sends no pings; its task keeps running in its own unit.
+        agent.run(["systemctl", "stop", "dcos-mesos-slave"])
+        lost = scheduler.wait_state(task_id, {"TASK_LOST"}, 60)
+        marked = time.monotonic() - start
+        assert lost["reason"] == "REASON_SLAVE_REMOVED"
+        assert host not in registered_agents(leader)
+        units = agent.run(["systemctl", "list-units", "--no-legend", "mesos-*"]).stdout
+        assert units.strip(), "the task's unit stopped with the agent"
+        agent.run(["systemctl", "start", "dcos-mesos-slave"])
+        wait_for(
+            lambda: host in registered_agents(leader),
+            30,
+            "the agent back",
+            interval_s=0.1,
+            max_interval_s=0.2,
+        )
+        back = time.monotonic() - start
+
+        def shut_down() -> Poll[None]:
+            # The framework is not partition-aware: its task on the returning agent is killed.
+            out = agent.run(["systemctl", "list-units", "--no-legend", "mesos-*"]).stdout
+            return Poll(not out.strip(), None, out.decode())
+
+        wait_for(shut_down, 30, "the lost task shut down on the returning agent")
+        print(
+            f"\nunreachable: TASK_LOST after {marked:.2f} s (2 s x 3 pings), "
+            f"agent back after {back:.2f} s"
+        )
+    finally:
+        scheduler.teardown()
+        for master in cluster.masters:
+            master.run(["rm", "-f", "/var/lib/dcos/mesos-master"])

@@ -200,3 +200,56 @@ def test_command_argv_follows_shell_flag() -> None:
 
 def test_signal_names_are_strsignals() -> None:
     assert core.signal_name("KILL") == "Killed"
+
+
+def test_kill_reports_task_killing_to_frameworks_that_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        agent = new_agent(tmp_path, FakeMaster())
+        agent.agent_id = "S1"
+        stopped: list[str] = []
+
+        async def stop_unit(container_id: str) -> None:
+            stopped.append(container_id)
+
+        monkeypatch.setattr(launcher, "stop_unit", stop_unit)
+        for cid, capabilities in (("c1", [{"type": "TASK_KILLING_STATE"}]), ("c2", [])):
+            rec = record(cid, f"t-{cid}")
+            rec.framework_id = f"F-{cid}"
+            rec.framework_info = {"id": {"value": rec.framework_id}, "capabilities": capabilities}
+            agent.containers[cid] = rec
+            await agent.kill_task(rec.framework_id, f"t-{cid}")
+        assert stopped == ["c1", "c2"]
+        assert [s["state"] for s in agent.containers["c1"].tasks["t-c1"].statuses] == [
+            "TASK_KILLING"
+        ]
+        assert agent.containers["c2"].tasks["t-c2"].statuses == []
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_lost_exit_notice_is_caught_by_the_unit_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        agent = new_agent(tmp_path, FakeMaster())
+        agent.agent_id = "S1"
+        rec = record("c1", "t1")
+        rec.tasks["t1"].unit = "mesos-c1.service"
+        agent.containers["c1"] = rec
+        agent.exit_file("c1").parent.mkdir(parents=True, exist_ok=True)
+        agent.exit_file("c1").write_text(json.dumps({"code": "exited", "status": "0"}))
+
+        async def unit_active(ids: list[str]) -> dict[str, bool]:
+            return dict.fromkeys(ids, False)
+
+        monkeypatch.setattr(launcher, "unit_active", unit_active)
+        await agent.check_units()
+        assert rec.tasks["t1"].state == "TASK_FINISHED"
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())

@@ -246,3 +246,54 @@ def test_public_agent_offers_carry_slave_public() -> None:
         assert "slave_public" in slaves[0]["reserved_resources"]
 
     asyncio.run(scenario())
+
+
+def test_agent_back_from_unreachable_shuts_down_non_partition_aware_tasks() -> None:
+    async def scenario() -> None:
+        master = new_master()
+        master.flags.values["max_agent_ping_timeouts"] = "1"
+        await master.become_leader()
+        agent_id = value((await master.register_agent(agent_body()))["agent_id"])
+        await master.subscribe(subscribe_call(), EventStream("s"))
+        framework_id = next(iter(master.frameworks))
+        await master.check_agent_pings()
+        await master.check_agent_pings()
+        assert agent_id in master.unreachable_agents
+        running = {
+            "task_id": {"value": "t1"},
+            "framework_id": {"value": framework_id},
+            "name": "t1",
+            "state": "TASK_RUNNING",
+            "resources": task_info("t1", agent_id)["resources"],
+            "statuses": [],
+        }
+        answer = await master.register_agent(agent_body(agent_id=agent_id, tasks=[running]))
+        assert answer["removed_frameworks"] == [framework_id]
+        assert "t1" not in master.frameworks[framework_id].tasks
+
+    asyncio.run(scenario())
+
+
+def test_subscribed_comes_first_even_when_an_allocation_runs_meanwhile() -> None:
+    async def scenario() -> None:
+        registry = MemoryRegistry()
+        master = new_master(registry)
+        await master.become_leader()
+        await master.register_agent(agent_body())
+        slow = asyncio.Event()
+        save = registry.save
+
+        async def slow_save(data: dict[str, Any]) -> None:
+            master.schedule_allocation()  # something else changed while the registry is written
+            await asyncio.sleep(0.01)
+            slow.set()
+            await save(data)
+
+        registry.save = slow_save  # type: ignore[method-assign]
+        stream = EventStream("s")
+        await master.subscribe(subscribe_call(), stream)
+        await settle()
+        assert slow.is_set()
+        assert [e["type"] for e in events(stream)][:3] == ["SUBSCRIBED", "HEARTBEAT", "OFFERS"]
+
+    asyncio.run(scenario())

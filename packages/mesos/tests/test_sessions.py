@@ -98,6 +98,15 @@ def test_session_output_input_and_tty(tmp_path: Path) -> None:
                     assert (await output_of(response)).startswith(b"/dev/pts/")
                 async with session.post(base, json=session_call("nope", "true", "c4")) as r:
                     assert r.status == 404
+                async with session.post(base, json=session_call("parent", "exit 3", "c5")) as r:
+                    await output_of(r)
+                wait = {
+                    "type": "WAIT_NESTED_CONTAINER",
+                    "wait_nested_container": {"container_id": {"value": "c5"}},
+                }
+                async with session.post(base, json=wait) as r:
+                    answer = await r.json()
+                    assert answer["wait_nested_container"]["exit_status"] == 3 << 8
         finally:
             await runner.cleanup()
 

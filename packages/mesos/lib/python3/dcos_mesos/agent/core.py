@@ -206,6 +206,21 @@ class Agent:
             sum(len(r.live_tasks()) for r in self.containers.values()),
         )
 
+    async def check_units(self) -> None:
+        """A safety net for a lost exit notice: a live task whose unit is gone has ended."""
+        live = [
+            (r, t)
+            for r in list(self.containers.values())
+            for t in r.live_tasks()
+            if t.launched and t.unit and not t.exited
+        ]
+        if not live:
+            return
+        active = await launcher.unit_active([self.container_of(r, t) for r, t in live])
+        for record, task in live:
+            if not active.get(self.container_of(record, task), True) and not task.terminal:
+                await self._container_exited(record, task)
+
     # -- launching ------------------------------------------------------------------
 
     def accept_master(self, body: dict[str, Any]) -> bool:
@@ -480,7 +495,10 @@ class Agent:
 
     async def _kill_group(self, record: ContainerRecord, why: str) -> None:
         for task in record.live_tasks():
+            if task.killing:
+                continue
             task.killing = True
+            self._report_killing(record, task)
             if not task.unit:
                 self.send_status(record, task, "TASK_KILLED", message=why)
             else:
@@ -657,8 +675,17 @@ class Agent:
             await self._kill_group(record, f"Task {task_id} was killed")
             return
         task.killing = True
+        self._report_killing(record, task)
         self.save(record)
         await launcher.stop_unit(self.container_of(record, task))
+
+    def _report_killing(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """TASK_KILLING first, for frameworks that opted in (TASK_KILLING_STATE), as Mesos."""
+        capabilities = self.frameworks.get(record.framework_id, record.framework_info).get(
+            "capabilities", []
+        )
+        if task.launched and any(c.get("type") == "TASK_KILLING_STATE" for c in capabilities):
+            self.send_status(record, task, "TASK_KILLING")
 
     async def shutdown_framework(self, framework_id: str) -> None:
         for record in list(self.containers.values()):

@@ -30,6 +30,8 @@ from dcos_mesos.resources import DCOS_PORTS, Resources
 log = logging.getLogger("mesos-agent")
 
 PORT = 5051
+# Each task's unit reports its own exit; this slow check only catches a lost report.
+UNIT_CHECK_S = 30.0
 WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
 
 
@@ -105,6 +107,7 @@ class LeaderLink:
     def __init__(self, client: HttpClient) -> None:
         self.client = client
         self.url = ""
+        self.leader_id = ""
 
     async def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         if not self.url:
@@ -148,10 +151,12 @@ async def run_agent() -> None:
     def watch(children: list[str]) -> None:
         info_ = mesos_leader.leader(zk_client)
         url = info_.url if info_ else ""
+        leader_id = info_.id if info_ else ""
 
         def apply() -> None:
-            if url != link.url:
-                link.url = url
+            # A restarted master keeps its address but has a new id: re-register with it too.
+            if (url, leader_id) != (link.url, link.leader_id):
+                link.url, link.leader_id = url, leader_id
                 agent.master_hostname = info_.hostname if info_ else ""
                 agent.registered.clear()
                 log.info("leading master is now %s", url or "nobody")
@@ -160,6 +165,13 @@ async def run_agent() -> None:
         loop.call_soon_threadsafe(apply)
 
     zk_client.ChildrenWatch(mesos_leader.MESOS_ZNODE, watch)
+
+    async def unit_checker() -> None:
+        while True:
+            await asyncio.sleep(UNIT_CHECK_S)
+            await agent.check_units()
+
+    checker = asyncio.create_task(unit_checker())
     try:
         while True:
             if not agent.registered.is_set() and link.url:
@@ -179,6 +191,7 @@ async def run_agent() -> None:
                 if code in (404, 503):
                     agent.registered.clear()
     finally:
+        checker.cancel()
         await runner.cleanup()
         await client.close()
 

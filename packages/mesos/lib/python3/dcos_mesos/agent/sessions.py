@@ -79,6 +79,9 @@ class Sessions:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.sessions: dict[str, Session] = {}
+        # Exit codes of ended sessions, for WAIT_NESTED_CONTAINER after the output ended
+        # (as `dcos task exec` asks); the last few hundred are kept.
+        self.exited: dict[str, int] = {}
 
     def _argv(
         self, parent_id: str, command: dict[str, Any], tty: bool
@@ -216,6 +219,9 @@ class Sessions:
         session.publish(None)
         session.done.set()
         self.sessions.pop(session.container_id, None)
+        self.exited[session.container_id] = session.proc.returncode or 0
+        while len(self.exited) > 500:
+            del self.exited[next(iter(self.exited))]
 
     async def _stream(self, request: web.Request, session: Session) -> web.StreamResponse:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -297,10 +303,11 @@ class Sessions:
         cid = value((call.get(key) or {}).get("container_id"))
         session = self.sessions.get(cid)
         if kind == "WAIT_NESTED_CONTAINER":
-            if session is None:
+            if session is not None:
+                await session.done.wait()
+            if cid not in self.exited:
                 return web.Response(status=404, text=f"Container {cid} cannot be found")
-            await session.done.wait()
-            rc = session.proc.returncode or 0
+            rc = self.exited[cid]
             status = rc << 8 if rc >= 0 else -rc
             return web.json_response(
                 {"type": "WAIT_NESTED_CONTAINER", "wait_nested_container": {"exit_status": status}}

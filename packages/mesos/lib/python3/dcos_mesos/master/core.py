@@ -125,6 +125,7 @@ class Master:
         self._allocation_timer: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._persist_lock = asyncio.Lock()
+        self._removed_here: set[str] = set()  # agents this master marked unreachable
 
     # -- helpers ------------------------------------------------------------------
 
@@ -224,6 +225,11 @@ class Master:
         self.agents[agent_id] = agent
         self.recovered_agents.pop(agent_id, None)
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
+        # As Mesos: if this master marked the agent unreachable, only partition-aware
+        # frameworks keep their tasks; the others were told TASK_LOST and are shut down.
+        removed_here = agent_id in self._removed_here
+        self._removed_here.discard(agent_id)
+        shutdown: set[str] = set()
         self.allocator.add_agent(agent_id, total)
 
         # The agent's own account of its executors and tasks wins (frameworks the
@@ -240,7 +246,13 @@ class Master:
                 framework_id, agent_id, Resources.from_v1(executor.get("resources"))
             )
         for task_v1 in body.get("tasks") or []:
+            framework = self.frameworks.get(value(task_v1.get("framework_id")))
+            if removed_here and framework is not None and not framework.partition_aware:
+                shutdown.add(framework.id)
+                continue
             self._adopt_task(agent, task_v1, was_unreachable)
+        if existing is not None:
+            self._lose_unreported(existing, agent)
         await self.persist()
         event_agent = self.agent_v1(agent)
         self.broadcast({"type": "AGENT_ADDED", "agent_added": {"agent": event_agent}})
@@ -256,7 +268,7 @@ class Master:
         known = set(self.frameworks)
         return {
             "removed_frameworks": sorted(
-                {value(t.get("framework_id")) for t in body.get("tasks") or []} - known
+                ({value(t.get("framework_id")) for t in body.get("tasks") or []} - known) | shutdown
             ),
             "agent_id": wrap(agent_id),
             "master_id": self.id,
@@ -307,6 +319,31 @@ class Master:
         if was_unreachable:
             self.broadcast({"type": "TASK_ADDED", "task_added": {"task": task.to_v1()}})
 
+    def _lose_unreported(self, before: Agent, after: Agent) -> None:
+        """Tasks the master had on an agent that the re-registering agent no longer has."""
+        for key, task in before.tasks.items():
+            if key in after.tasks or is_terminal(task.state) or task.state == "TASK_STAGING":
+                continue  # a launch may still be on its way to the agent
+            framework = self.frameworks.get(task.framework_id)
+            if framework is None:
+                continue
+            state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
+            status = idlib.status(
+                task.id,
+                state,
+                agent_id=after.id,
+                source="SOURCE_MASTER",
+                reason="REASON_RECONCILIATION",
+                with_uuid=False,
+                message="Task is unknown to the agent",
+            )
+            # Not apply_status: the re-added agent never counted this task's resources.
+            task.statuses.append(status)
+            task.state = state
+            self._complete(framework, task)
+            self.send_update(framework, status)
+            self.broadcast_task_updated(framework.id, status, state)
+
     def agent_pinged(self, agent_id: str) -> bool:
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -344,6 +381,7 @@ class Master:
         self.allocator.remove_agent(agent.id)
         del self.agents[agent.id]
         self.unreachable_agents[agent.id] = {"info": agent.info_v1(), "ip": agent.ip}
+        self._removed_here.add(agent.id)
         now = self.clock()
         for (framework_id, task_id), task in list(agent.tasks.items()):
             framework = self.frameworks.get(framework_id)
@@ -400,6 +438,9 @@ class Master:
             if old is not None and old is not stream:
                 old.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
                 old.close()
+            # Offers made to the old connection go back; the new one gets fresh offers.
+            for offer in list(framework.offers.values()):
+                self.rescind(framework, offer, notify=False)
             if framework.failover_handle is not None:
                 framework.failover_handle.cancel()
                 framework.failover_handle = None
@@ -431,7 +472,8 @@ class Master:
         suppressed = subscribe.get("suppressed_roles") or []
         if suppressed:
             self.allocator.suppress(framework_id, suppressed)
-        await self.persist()
+        # SUBSCRIBED goes first, before any await: an allocation that runs while the
+        # registry is written must not put OFFERS ahead of it on the stream.
         stream.send(
             {
                 "type": "SUBSCRIBED",
@@ -443,6 +485,7 @@ class Master:
             }
         )
         stream.send({"type": "HEARTBEAT"})
+        await self.persist()
         key = "framework_added" if event_type == "FRAMEWORK_ADDED" else "framework_updated"
         self.broadcast({"type": event_type, key: {"framework": framework.to_v1(self.agents)}})
         log.info("framework %s (%s) subscribed", framework_id, framework.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from dcos_mesos.master import views
 from dcos_mesos.master.core import HEARTBEAT_INTERVAL_S, Master
 from dcos_mesos.streams import EventStream, json_response
 
+WEBUI = Path(__file__).resolve().parent / "webui" / "index.html"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SCHEDULER_CALLS = (
@@ -106,6 +108,10 @@ class MasterHttp:
 
     async def roles(self, request: web.Request) -> web.Response:
         return jsonp(request, views.roles(self.master))
+
+    async def webui(self, request: web.Request) -> web.Response:
+        """The web UI at `/` (DC/OS shows it at /mesos): a page over ./master/state."""
+        return web.Response(body=WEBUI.read_bytes(), content_type="text/html")
 
     async def health(self, request: web.Request) -> web.Response:
         return text(200)
@@ -365,6 +371,7 @@ class MasterHttp:
             r.add_route("*", prefix + "/teardown", self.teardown)
             r.add_route("*", prefix + "/api/v1/scheduler", self.scheduler)
             r.add_route("*", prefix + "/api/v1", self.operator)
+        r.add_get("/", self.webui)
         r.add_get("/metrics/snapshot", self.metrics)
         r.add_get("/version", self.version)
         r.add_post("/internal/agent/register", self.agent_register)
