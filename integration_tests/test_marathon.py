@@ -302,7 +302,47 @@ def test_conflicting_deployments_and_duplicate_ids() -> None:
 DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", "python3")
 
 
+_image_check: dict[str, str] = {}
+
+
+def image_missing() -> str:
+    """Why DOCKER_IMAGE cannot run on the private agents ("" if it can), asked once.
+
+    A Docker app of that image either starts or fails at once for want of the
+    image (the agents have no registry to pull from unless the local image set
+    gives them one).
+    """
+    if "answer" not in _image_check:
+        app_id = unique("image-check")
+        probe = {
+            "id": app_id,
+            "cmd": "sleep 1000",
+            "cpus": 0.05,
+            "mem": 16,
+            "container": {"type": "DOCKER", "docker": {"image": DOCKER_IMAGE}},
+        }
+        deploy(probe)
+
+        def started_or_failed() -> Poll[str]:
+            app = get_app(app_id)
+            failure = (app.get("lastTaskFailure") or {}).get("message", "")
+            if "no registry" in failure or "not on this agent" in failure:
+                return Poll(True, failure)
+            return Poll(app["tasksRunning"] == 1, "", f"{app['tasksRunning']} running, {failure}")
+
+        try:
+            _image_check["answer"] = str(
+                wait_for(started_or_failed, DEPLOY_TIMEOUT_S, "the image check")
+            )
+        finally:
+            http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
+    return _image_check["answer"]
+
+
 def test_docker_app_answers_on_its_bridged_port() -> None:
+    missing = image_missing()
+    if missing:
+        pytest.skip(f"the image {DOCKER_IMAGE!r} is not in the local image set: {missing}")
     app_id = unique("docker")
     app = app_definition(
         app_id,
@@ -315,25 +355,14 @@ def test_docker_app_answers_on_its_bridged_port() -> None:
         networks=[{"mode": "container/bridge"}],
     )
     deploy(app)
-
-    def healthy_or_no_image() -> Poll[dict[str, Any]]:
-        current = get_app(app_id)
-        failure = (current.get("lastTaskFailure") or {}).get("message", "")
-        if "no registry" in failure or "not on this agent" in failure:
-            return Poll(True, {"missing": failure})
-        return Poll(
-            current["tasksHealthy"] == 1, current, f"{current['tasksHealthy']} healthy, {failure}"
-        )
-
-    outcome = wait_for(healthy_or_no_image, DEPLOY_TIMEOUT_S, f"{app_id} healthy in Docker")
-    http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
-    if "missing" in outcome:
-        pytest.skip(
-            f"the image {DOCKER_IMAGE!r} is not in the local image set: {outcome['missing']}"
-        )
-    task = outcome["tasks"][0]
-    assert outcome["container"]["portMappings"][0]["hostPort"] == 0
-    assert task["ports"][0] != 8080 and answers(task) == 200
+    try:
+        current = wait_healthy(app_id, 1)
+        task = current["tasks"][0]
+        assert current["container"]["portMappings"][0]["hostPort"] == 0
+        assert current["networks"] == [{"mode": "container/bridge"}]
+        assert task["ports"][0] != 8080 and answers(task) == 200
+    finally:
+        http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
 POD_SERVER = "cd shared && exec python3 -m http.server $ENDPOINT_HTTP"
@@ -420,7 +449,7 @@ def client_file(instance: dict[str, Any]) -> str:
 
 
 def delete_pod(pod_id: str) -> None:
-    response = http.delete(url(f"/v2/pods{pod_id}"), timeout=10)
+    response = http.delete(url(f"/v2/pods{pod_id}"), params={"force": "true"}, timeout=10)
     assert response.status_code == 202
     wait_deployment_gone(response.headers["Marathon-Deployment-Id"])
 
@@ -444,36 +473,16 @@ def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None
     assert (gone.status_code, gone.json()) == (404, {"message": f"Pod '{pod_id}' does not exist"})
 
 
-def image_missing(task_prefix: str) -> str | None:
-    """Why Mesos could not start a task of this prefix for want of its image, if it could not."""
-    tasks = http.get("http://127.0.0.1/mesos/master/tasks", timeout=10).json()["tasks"]
-    for task in tasks:
-        if task["id"].startswith(task_prefix) and task["state"] in ("TASK_FAILED", "TASK_ERROR"):
-            message = next((s.get("message", "") for s in reversed(task["statuses"])), "")
-            if "no registry" in message or "not on this agent" in message:
-                return str(message)
-    return None
-
-
 def test_pod_container_with_an_image_reaches_its_sibling_and_shares_the_volume() -> None:
+    missing = image_missing()
+    if missing:
+        pytest.skip(f"the image {DOCKER_IMAGE!r} is not in the local image set: {missing}")
     pod_id = unique("imagepod")
     response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1, DOCKER_IMAGE), timeout=10)
     assert response.status_code == 201, response.text
-
-    def stable_or_no_image() -> Poll[dict[str, Any]]:
-        missing = image_missing(pod_id.strip("/") + ".")
-        if missing:
-            return Poll(True, {"missing": missing})
-        status = http.get(url(f"/v2/pods{pod_id}::status"), timeout=10).json()
-        return Poll(status["status"] == "STABLE", status, status["status"])
-
     try:
-        outcome = wait_for(stable_or_no_image, DEPLOY_TIMEOUT_S, f"pod {pod_id} STABLE")
-        if "missing" in outcome:
-            pytest.skip(
-                f"the image {DOCKER_IMAGE!r} is not in the local image set: {outcome['missing']}"
-            )
-        assert client_file(outcome["instances"][0]) == "client reached server: 200"
+        instance = wait_pod_stable(pod_id, 1)["instances"][0]
+        assert client_file(instance) == "client reached server: 200"
     finally:
         delete_pod(pod_id)
 
