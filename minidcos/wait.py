@@ -221,18 +221,59 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     return Check("leader.mesos resolves through spartan", node, probe)
 
 
+class AdminRouterToken:
+    """A cluster token for checks that go through Admin Router, minted on first use.
+
+    None when the cluster has auth off (`oauth_enabled: false`): then no token is needed.
+    """
+
+    def __init__(self, master: Node) -> None:
+        self._master = master
+        self._token: list[str | None] = []
+
+    def __call__(self) -> str | None:
+        if not self._token:
+            master = self._master
+            self._token.append(iam.test_user_token(master) if iam.auth_enabled(master) else None)
+        return self._token[0]
+
+
+def marathon_registered(node: Node) -> Check:
+    """Marathon answers through Admin Router and is a subscribed `marathon` framework in Mesos."""
+    port = package_port("adminrouter")
+    token = AdminRouterToken(node)
+
+    def probe() -> tuple[bool, str]:
+        has_marathon = node.run(
+            ["test", "-e", "/etc/systemd/system/dcos-marathon.service"], check=False
+        )
+        if has_marathon.returncode != 0:
+            return True, "skipped: this installer has no Marathon"
+        info = http_json(f"http://{node.ip_address}:{port}/marathon/v2/info", token=token())
+        framework_id = info.get("frameworkId")
+        if info.get("name") != "marathon" or not framework_id:
+            return False, f"/marathon/v2/info: leader {info.get('leader')}, no framework id yet"
+        frameworks = http_json(f"http://{node.ip_address}:{port}/mesos/frameworks", token=token())[
+            "frameworks"
+        ]
+        mine = [f for f in frameworks if f.get("id") == framework_id]
+        if not mine or mine[0].get("name") != "marathon" or not mine[0].get("active"):
+            return False, f"framework {framework_id} is not an active framework in Mesos"
+        return True, f"framework {framework_id}, leader {info.get('leader')}"
+
+    return Check("Marathon answers through Admin Router, registered in Mesos", node, probe)
+
+
 def metronome_answers(node: Node) -> Check:
     """Metronome answers through Admin Router: it leads, is registered with Mesos (Admin
     Router routes /service/metronome/ by the framework's webui_url) and lists its jobs."""
     port = package_port("adminrouter")
-    token: list[str | None] = []  # minted once, at the first probe
+    token = AdminRouterToken(node)
 
     def probe() -> tuple[bool, str]:
-        if not token:
-            token.append(iam.test_user_token(node) if iam.auth_enabled(node) else None)
         url = f"http://{node.ip_address}:{port}/service/metronome/v1/jobs"
         try:
-            jobs = http_json(url, token=token[0])
+            jobs = http_json(url, token=token())
         except urllib.error.HTTPError as exc:
             return False, f"{url}: HTTP {exc.code}"
         return isinstance(jobs, list), f"{url}: {jobs}"
@@ -277,6 +318,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
         checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
+    checks += [marathon_registered(masters[0])]
     checks += [metronome_answers(m) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks
