@@ -1,7 +1,8 @@
 """Build the installer: one self-extracting dcos_generate_config.sh.
 
 Its inputs are packages/, integration_tests/ (as the dcos-integration-test
-package, active on masters) and the payload code beside this module
+package, active on masters), the web UI's bundle (built from ui/ into the
+dcos-ui package, `ui.py`) and the payload code beside this module
 (`payload/`). The result is cached under a hash of them all, so it is
 rebuilt only when one changes.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from minidcos._util import paths
 from minidcos.errors import UsageError
+from minidcos.installer import ui
 from minidcos.installer.packages import Package, load_package, package_folders, read_tree
 from minidcos.installer.payload.genconf import tar_bytes
 
@@ -41,7 +43,9 @@ def integration_test_package() -> Package:
 
 
 def load_packages() -> list[Package]:
-    return [load_package(f) for f in package_folders()] + [integration_test_package()]
+    packages = [load_package(f) for f in package_folders()]
+    packages = [ui.with_bundle(p) if p.name == ui.PACKAGE_NAME else p for p in packages]
+    return [*packages, integration_test_package()]
 
 
 def installer_hash(packages: list[Package]) -> str:
