@@ -103,6 +103,10 @@ test("fieldErrors puts Marathon's 422 details at their fields", () => {
     fields: { id: ["'id' must be a valid path"], cpus: ["got -1.0, expected 0.0 or more"] },
     general: ["AppDefinition must either contain one of 'cmd' or 'args'", "/portDefinitions(0)/port: bad port"],
   });
+  assert.deepEqual(fieldErrors({ message: "Invalid JSON", details: [{ path: "/cpus", errors: ["error.min"] }] }), {
+    fields: { cpus: ["is below the minimum (0) (error.min)"] },
+    general: [],
+  });
   assert.deepEqual(fieldErrors({ message: "App is locked by one or more deployments." }), {
     fields: {},
     general: ["App is locked by one or more deployments."],

@@ -312,13 +312,29 @@ export function statusCounts(rows) {
 // field of the form, and the rest.
 export const FORM_FIELDS = ["id", "cmd", "cpus", "mem", "disk", "instances", "container"];
 
+// Marathon reports JSON-reading errors with Play's keys: say them in words.
+const PLAY_ERRORS = {
+  "error.min": "is below the minimum (0)",
+  "error.max": "is above the maximum",
+  "error.path.missing": "is required",
+  "error.expected.jsnumber": "must be a number",
+  "error.expected.jsstring": "must be text",
+  "error.expected.jsboolean": "must be true or false",
+  "error.expected.jsarray": "must be a list",
+  "error.expected.jsobject": "must be an object",
+};
+
+export function errorWords(error) {
+  return PLAY_ERRORS[error] ? `${PLAY_ERRORS[error]} (${error})` : error;
+}
+
 export function fieldErrors(body) {
   const fields = {};
   const general = [];
   for (const detail of (body && body.details) || []) {
     const path = String(detail.path || "/");
     const top = path.split("/").filter(Boolean)[0] || "";
-    const errors = detail.errors || [];
+    const errors = (detail.errors || []).map(errorWords);
     if (FORM_FIELDS.includes(top)) {
       fields[top] = [...(fields[top] || []), ...errors];
     } else {
