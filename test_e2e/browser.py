@@ -80,14 +80,15 @@ class Browser:
             text = self.text_of(css)
             return Poll(check(text), value=text, detail=f"{css} shows {text[:300]!r}")
 
-        return wait_for(probe, timeout_s, what, max_interval_s=0.5)
+        text: str = wait_for(probe, timeout_s, what, max_interval_s=0.5)
+        return text
 
     def wait_for(self, css: str, what: str, timeout_s: float = 30) -> WebElement:
         def probe() -> Poll[WebElement | None]:
             found = [e for e in self.find(css) if e.is_displayed()]
             return Poll(bool(found), value=found[0] if found else None, detail=f"no {css}")
 
-        element = wait_for(probe, timeout_s, what, max_interval_s=0.5)
+        element: WebElement | None = wait_for(probe, timeout_s, what, max_interval_s=0.5)
         assert element is not None
         return element
 

@@ -1,4 +1,4 @@
-"""The web UI in a real headless Chromium, against a real cluster (1 master, 1 agent, 1 public agent).
+"""The web UI in a real headless Chromium, against a real cluster (1 master, 1 + 1 agents).
 
 One cluster and one browser serve the module; the tests run in order, as a
 person would: log in, compare the dashboard with the APIs, deploy an app
@@ -105,7 +105,7 @@ def test_dashboard_counts_match_the_apis(
     )
     version = api(master_url, "", "/dcos-metadata/dcos-version.json")["version"]
     browser.wait_text("[data-testid=cluster-version]", lambda t: version in t, "the version")
-    browser.screenshot("dashboard")
+    browser.screenshot("dashboard-idle")
 
 
 def test_a_422_is_shown_at_its_field(browser: Browser) -> None:
@@ -147,6 +147,12 @@ def test_scale_the_app(browser: Browser, master_url: str, token: str | None) -> 
     assert app["instances"] == 2 and app["tasksRunning"] == 2
     browser.wait_text("[data-testid=tasks-table]", lambda t: t.count("TASK_RUNNING") == 2, "tasks")
     browser.screenshot("service-detail")
+    # The dashboard follows: two running tasks, and their CPUs allocated.
+    browser.open("/#/dashboard")
+    browser.wait_text("[data-testid=tasks-TASK_RUNNING] .count", lambda t: t == "2", "2 tasks")
+    browser.wait_text("[data-testid=alloc-cpus-used]", lambda t: float(t or 0) >= 0.2, "0.2 CPUs")
+    browser.wait_text("[data-testid=services-Running] .count", lambda t: t == "1", "1 service")
+    browser.screenshot("dashboard")
 
 
 def test_read_the_tasks_log(browser: Browser) -> None:
@@ -243,7 +249,9 @@ def test_an_api_failure_is_a_message_not_a_blank_page(browser: Browser) -> None:
     assert "no-such-service" in text
 
 
-def test_delete_the_app_with_confirmation(browser: Browser, master_url: str, token: str | None) -> None:
+def test_delete_the_app_with_confirmation(
+    browser: Browser, master_url: str, token: str | None
+) -> None:
     browser.open("/#/services/detail/%2Fui-e2e%2Fweb")
     browser.click("[data-testid=action-delete]", "Delete")
     browser.wait_for("[data-testid=modal-delete]", "the confirmation")
