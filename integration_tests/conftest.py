@@ -56,3 +56,22 @@ def expanded_config() -> dict[str, Any]:
     with open("/opt/mesosphere/etc/expanded.config.json") as f:
         return json.load(f)
 
+
+@pytest.fixture(scope="session")
+def acs_token() -> str:
+    """The cluster token `minidcos docker run --test-env` passes (DCOS_ACS_TOKEN)."""
+    token = os.environ.get("DCOS_ACS_TOKEN", "")
+    if not token:
+        pytest.exit("DCOS_ACS_TOKEN is not set: run the suite with `minidcos docker run -te`")
+    return token
+
+
+@pytest.fixture(scope="session")
+def dcos_session(acs_token: str) -> Any:
+    """A requests session that sends the token, as DC/OS's clients do through Admin Router."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # only the cluster's own nodes, never a proxy
+    session.headers["Authorization"] = f"token={acs_token}"
+    return session

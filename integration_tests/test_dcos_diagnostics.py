@@ -1,8 +1,9 @@
 """dcos-diagnostics as DC/OS's own test_dcos_diagnostics.py checks it.
 
-Every node answers /system/health/v1 on port 1050 (Admin Router, which fronts
-it in DC/OS, comes later); masters aggregate the whole cluster. Field sets are
-compared exactly, as DC/OS's tests do.
+Every node answers /system/health/v1 through Admin Router, as DC/OS's tests ask
+it: masters on port 80, agents on 61001 (Admin Router Agent; diagnostics has no
+TCP port of its own there). Masters aggregate the whole cluster, with the agents
+Mesos knows. Field sets are compared exactly, as DC/OS's tests do.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import acs
 import pytest
 import requests
 from polling import Poll, wait_for
 
 BASE = "/system/health/v1"
-PORT = 1050
+MASTER_PORT = 80  # Admin Router
+AGENT_PORT = 61001  # Admin Router Agent
+MASTERS = set(filter(None, os.environ.get("MASTER_HOSTS", "").split(",")))
 HEALTH_FIELDS = {"units", "hostname", "ip", "dcos_version", "node_role", "mesos_id",
                  "dcos_diagnostics_version"}
 UNIT_FIELDS = {"id", "health", "output", "description", "help", "name"}
@@ -33,10 +37,12 @@ FRESH_CLUSTER_WAIT = 60  # seconds a fresh cluster may need until every unit is 
 T = TypeVar("T")
 _session = requests.Session()
 _session.trust_env = False  # only ever the cluster's own nodes, never a proxy
+_session.headers.update(acs.auth_headers())  # Admin Router's protected locations
 
 
 def get(ip: str, path: str, fresh: bool = False) -> Any:
-    url = f"http://{ip}:{PORT}{BASE}{path}" + ("?cache=0" if fresh else "")
+    port = MASTER_PORT if ip in MASTERS else AGENT_PORT
+    url = f"http://{ip}:{port}{BASE}{path}" + ("?cache=0" if fresh else "")
     response = _session.get(url, timeout=15)
     response.raise_for_status()
     return response.json()
@@ -102,7 +108,7 @@ def test_health_of_every_node(
         assert answer["ip"] == ip
         for field in ("hostname", "dcos_version", "dcos_diagnostics_version"):
             assert answer[field], (ip, field)
-        assert isinstance(answer["mesos_id"], str)  # "" until Mesos is in the distribution
+        assert answer["mesos_id"], (ip, "mesos_id must name the node's Mesos master or agent")
         ids = {u["id"] for u in answer["units"]}
         # The socket is wanted by dcos.target; the service it starts is reported too.
         assert {"dcos-diagnostics.socket", "dcos-diagnostics.service"} <= ids, (ip, ids)
@@ -169,6 +175,19 @@ def test_units_of_the_cluster(
                 detail = get(master, f"/units/{unit_id}/nodes/{node['host_ip']}")
                 assert set(detail) == UNIT_NODE_FIELDS, detail
                 assert detail["help"] and detail["role"] == roles[detail["host_ip"]]
+
+
+def test_mesos_ids_are_mesos_own(master_hosts: list[str],
+                                  node_health: dict[str, dict[str, Any]]) -> None:
+    response = _session.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
+    state = response.json()
+    agents = {s["pid"].split("@")[1].rsplit(":", 1)[0]: s["id"] for s in state["slaves"]}
+    for ip, answer in node_health.items():
+        if ip in agents:
+            assert answer["mesos_id"] == agents[ip], ip
+    leaders = [ip for ip, n in get(master_hosts[0], "/report", fresh=True)["Nodes"].items()
+               if n["Leader"]]
+    assert leaders == [state["leader"].split("@")[1].rsplit(":", 1)[0]]
 
 
 def test_diagnostics_runs_on_every_node(master_hosts: list[str], roles: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
 from polling import wait_for
+from kazoo.client import KazooClient
 
 from systemd_units import show
 
@@ -137,13 +138,34 @@ def test_other_names_resolve_through_the_upstream(
     assert a_records(ask(SPARTANS[0], name, tcp=tcp)) == expected
 
 
-def test_mesos_goes_to_mesos_dns(master_hosts: list[str]) -> None:
+@pytest.mark.parametrize("name", ["leader.mesos", "master.mesos"])
+def test_mesos_goes_to_mesos_dns(master_hosts: list[str], name: str) -> None:
+    expected = a_records(ask(master_hosts[0], name, port=MESOS_DNS_PORT))
+    assert expected, f"Mesos-DNS knows no {name}"
+    for spartan in SPARTANS:
+        assert a_records(ask(spartan, name)) == expected
+
+
+def test_zk_names_are_the_masters(master_hosts: list[str]) -> None:
+    for index, master in enumerate(master_hosts):
+        assert a_records(ask(SPARTANS[0], f"zk-{index + 1}.zk")) == {master}
+    # DC/OS's connection strings name five servers whatever the number of masters.
+    assert a_records(ask(SPARTANS[0], "zk-5.zk")) <= set(master_hosts)
+    assert ask(SPARTANS[0], "zk-6.zk").header.rcode == RCODE.NXDOMAIN
+
+
+def test_kazoo_connects_through_zk_names(master_hosts: list[str]) -> None:
+    # DC/OS's test_if_all_mesos_masters_have_registered.
+    hosts = ",".join(f"zk-{i + 1}.zk:2181" for i in range(len(master_hosts)))
+    zk = KazooClient(hosts=hosts)
+    zk.start(timeout=30)
     try:
-        expected = a_records(ask(master_hosts[0], "leader.mesos", port=MESOS_DNS_PORT))
-    except OSError:
-        pytest.skip("Mesos-DNS does not answer on port 61053 (not installed yet)")
-    assert expected, "Mesos-DNS knows no leader yet"
-    assert a_records(ask(SPARTANS[0], "leader.mesos")) == expected
+        infos = [c for c in zk.get_children("/mesos") if c.startswith("json.info_")]
+        ips = sorted(json.loads(zk.get(f"/mesos/{c}")[0])["address"]["ip"] for c in infos)
+    finally:
+        zk.stop()
+        zk.close()
+    assert ips == sorted(master_hosts)
 
 
 def test_resolv_conf_names_the_spartan_addresses(expanded_config: dict[str, Any]) -> None:

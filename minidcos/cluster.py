@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from minidcos import iam
 from minidcos import wait as readiness
 from minidcos._util import paths
 from minidcos._util.interrupts import deferred_interrupts
@@ -354,9 +355,12 @@ class Cluster:
         """Run `args` in the integration-test directory with DC/OS's environment sourced."""
         node = node or self.masters[0]
         script = f'. /opt/mesosphere/environment.export && cd {TEST_DIR} && exec "$@"'
+        # With auth on, suites need a token (dcos-test-utils reads DCOS_ACS_TOKEN).
+        token = iam.test_user_token(self.masters[0])
+        auth = {"DCOS_ACS_TOKEN": token} if token else {}
         return node.run(
             ["bash", "-c", script, "minidcos-test-env", *args],
-            env={**self.test_environment(), **(env or {})},
+            env={**self.test_environment(), **auth, **(env or {})},
             output=output,
             tty=tty,
             check=check,

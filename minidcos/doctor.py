@@ -15,10 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from minidcos._util import paths
 from minidcos.backends.base import Provider
 from minidcos.cluster import Cluster, ClusterSpec
 from minidcos.errors import MiniDCOSError
+from minidcos.installer.payload.config import claims_only_warning
 from minidcos.status import Status
 
 GIB = 1024**3
@@ -160,6 +163,7 @@ def diagnose(provider: Provider, status: Status | None = None) -> list[Finding]:
         )
     findings.append(storage)
     findings.append(_subnet_pool(info.address_pool))
+    findings += _claims_only_logins(provider)
     findings.append(_inotify())
     findings.append(_disk("disk (docker root)", Path(info.docker_root)))
     findings.append(_disk("disk (workspace)", paths.home()))
@@ -193,6 +197,32 @@ def diagnose(provider: Provider, status: Status | None = None) -> list[Finding]:
             "the kernel needs CONFIG_BRIDGE_NETFILTER",
         )
     )
+    return findings
+
+
+def _claims_only_logins(provider: Provider) -> list[Finding]:
+    """Clusters whose config takes some issuers' ID tokens unsigned: anyone logs in."""
+    findings = []
+    for cluster_id in provider.list_clusters():
+        try:
+            masters = Cluster(cluster_id, provider).masters
+            if not masters:
+                continue
+            proc = masters[0].run(["cat", "/opt/mesosphere/etc/user.config.yaml"], check=False)
+            user = yaml.safe_load(proc.stdout) if proc.returncode == 0 else {}
+        except (MiniDCOSError, yaml.YAMLError):
+            continue  # a cluster without DC/OS, or one that is going away
+        issuers = (user or {}).get("oauth_claims_only_issuers") or []
+        if issuers:
+            findings.append(
+                Finding(
+                    "warn",
+                    f"cluster {cluster_id}",
+                    claims_only_warning([str(i) for i in issuers]),
+                    "fine for a throwaway test cluster; otherwise re-create it without "
+                    "oauth_claims_only_issuers",
+                )
+            )
     return findings
 
 

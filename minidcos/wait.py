@@ -59,8 +59,12 @@ class Check:
     probe: Callable[[], tuple[bool, str]]
 
 
-def http_json(url: str, timeout: float = 3.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 3.0, token: str | None = None) -> Any:
+    """GET `url` as JSON; with `token`, as a logged-in client (Admin Router's protected
+    locations want one: `iam.test_user_token(master)`)."""
+    headers = {"Authorization": f"token={token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
@@ -140,8 +144,53 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
 
 
+def iam_answers(node: Node) -> Check:
+    """dcos-oauth answers on the master (it listens on 127.0.0.1 only)."""
+    port = package_port("dcos-oauth")
+
+    def probe() -> tuple[bool, str]:
+        proc = node.run(
+            ["curl", "-sS", "--max-time", "3", f"http://127.0.0.1:{port}/acs/api/v1/groups"],
+            check=False,
+        )
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"array"' in answer, answer or "no answer"
+
+    return Check("IAM answers (dcos-oauth)", node, probe)
+
+
+def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
+    """Spartan on `node` answers leader.mesos (from Mesos-DNS) with one of the masters.
+
+    An installer without a Mesos master has no leader to name: the check then
+    passes and says so.
+    """
+    master_ips = {m.ip_address for m in masters}
+
+    def probe() -> tuple[bool, str]:
+        has_mesos = masters[0].run(
+            ["test", "-e", "/etc/systemd/system/dcos-mesos-master.service"], check=False
+        )
+        if has_mesos.returncode != 0:
+            return True, "skipped: this installer has no Mesos master"
+        proc = node.run(
+            ["dig", "+short", "+time=1", "+tries=1", "@198.51.100.1", "leader.mesos", "A"],
+            check=False,
+        )
+        answer = proc.stdout.decode().strip() or proc.stderr.decode().strip() or "no answer"
+        ips = set(answer.split())
+        return len(ips) == 1 and ips <= master_ips, f"leader.mesos: {answer}"
+
+    return Check("leader.mesos resolves through spartan", node, probe)
+
+
 def units_healthy(node: Node) -> Check:
-    port = package_port("dcos-diagnostics")
+    # Diagnostics listens on its own TCP port on masters; on agents Admin
+    # Router Agent fronts it, as in DC/OS.
+    if node.role is Role.MASTER:
+        port = package_port("dcos-diagnostics")
+    else:
+        port = package_port("adminrouter", "agent")
 
     def probe() -> tuple[bool, str]:
         health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
@@ -166,6 +215,8 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    checks += [iam_answers(m) for m in masters]
+    checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [units_healthy(n) for n in nodes]
     return checks
 

@@ -24,13 +24,18 @@ done
 
 # Packages the distribution runs under its own dcos-* units, or only on some
 # roles, are installed but not started at boot.
-for unit in docker.service docker.socket containerd.service nginx.service \
+for unit in nginx.service \
   prometheus-node-exporter.service epmd.service epmd.socket iperf3.service \
   logrotate.timer logrotate.service systemd-journal-remote.socket \
   systemd-journal-gatewayd.socket systemd-journal-upload.service dnsmasq.service \
   zookeeper.service; do
   systemctl disable "$unit" >/dev/null 2>&1 || true
 done
+
+# Docker Engine runs on every DC/OS node (agents run Docker tasks in it).
+# Its daemon.json (node_images/docker-daemon.json) puts inner containers under
+# the node's own cgroup through systemd.
+systemctl enable docker.service containerd.service >/dev/null 2>&1
 
 systemctl set-default multi-user.target
 

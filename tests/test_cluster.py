@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,29 @@ def test_test_environment() -> None:
     assert env["SLAVE_HOSTS"].count(",") == 1
     assert env["DCOS_NUM_AGENTS"] == "3" and env["DCOS_NUM_MASTERS"] == "1"
     assert env["DCOS_DNS_ADDRESS"] == f"http://{cluster.masters[0].ip_address}"
+
+
+class IamProvider(FakeProvider):
+    """A fake whose master answers `dcos-oauth login` with a token, as ours does."""
+
+    def exec(self, node, argv, **kwargs):  # type: ignore[no-untyped-def]
+        proc = super().exec(node, argv, **kwargs)
+        if argv[:2] == ["/opt/mesosphere/bin/dcos-oauth", "login"]:
+            return subprocess.CompletedProcess(argv, 0, b"aaa.bbb.ccc\n", b"")
+        return proc
+
+
+def test_suites_get_a_token_for_dcos_ci_user() -> None:
+    provider = IamProvider()
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "tok"), provider=provider)
+    cluster.run_with_test_environment(["pytest"], env={"X": "y"})
+    login, run = provider.commands[-2:]
+    assert login[1][-2:] == ["--add-user", "albert@bekstil.net"]
+    assert run[2]["DCOS_ACS_TOKEN"] == "aaa.bbb.ccc" and run[2]["X"] == "y"
+
+
+def test_no_token_where_the_iam_cannot_mint_one() -> None:
+    provider = FakeProvider()  # answers every command with empty output
+    cluster = Cluster.create(ClusterSpec(1, 0, 0, "notok"), provider=provider)
+    cluster.run_with_test_environment(["pytest"])
+    assert "DCOS_ACS_TOKEN" not in provider.commands[-1][2]

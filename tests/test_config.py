@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,16 @@ BAD = [
         "adminrouter_grpc_proxy_port",
         "Must be a port number between 1 and 65535. Got '70000'.",
     ),
+    (
+        {"mesos_dns_ip_sources": ["host", "rkt"]},
+        "mesos_dns_ip_sources",
+        "Unknown IP sources: rkt. Use host, netinfo, mesos, docker.",
+    ),
+    (
+        {"mesos_dns_set_truncate_bit": "yes"},
+        "mesos_dns_set_truncate_bit",
+        "Must be one of 'true', 'false'. Got 'yes'.",
+    ),
 ]
 
 
@@ -127,6 +138,7 @@ def test_good_config_expands_to_strings_as_dcos_does(genconf: Path) -> None:
     assert expanded["num_masters"] == "3"
     assert expanded["master_quorum"] == "2"
     assert expanded["check_time"] == "false"
+    assert expanded["mesos_dns_ip_sources"] == '["host", "netinfo"]'  # DC/OS's default
     assert all(isinstance(v, str) for v in expanded.values())
 
 
@@ -134,3 +146,45 @@ def test_defaults_keep_vips_and_overlay_off_public_space(genconf: Path) -> None:
     expanded = config.expand(GOOD)
     assert expanded["dcos_l4lb_min_named_ip"].startswith("198.18.")
     assert expanded["dcos_overlay_network_subnet"] == "198.19.0.0/16"
+
+
+OAUTH_BAD = [
+    ({"oauth_issuer_url": "dcos.auth0.com"}, "oauth_issuer_url"),
+    ({"oauth_client_id": ""}, "oauth_client_id"),
+    ({"oauth_jwks": "not json"}, "oauth_jwks"),
+    ({"oauth_jwks": {"keys": [{"kid": "no-kty"}]}}, "oauth_jwks"),
+    ({"oauth_claims_only_issuers": "https://dcos.auth0.com/"}, "oauth_claims_only_issuers"),
+    ({"oauth_claims_only_issuers": ["https://issuer.example.com/"]}, "oauth_claims_only_issuers"),
+]
+
+
+@pytest.mark.parametrize(("change", "key"), OAUTH_BAD)
+def test_bad_oauth_keys(genconf: Path, change: dict[str, Any], key: str) -> None:
+    errors, _ = config.validate({**GOOD, **change}, genconf)
+    assert set(errors) == {key}
+
+
+def test_auth_is_on_by_default_and_claims_only_issuers_off(genconf: Path) -> None:
+    expanded = config.expand(GOOD)
+    assert expanded["oauth_enabled"] == "true"
+    assert expanded["oauth_issuer_url"] == "https://dcos.auth0.com/"
+    assert expanded["oauth_client_id"] == "3yF5TOSzdlI45Q1xspxzeoGBe9fNxm9m"
+    assert expanded["oauth_claims_only_issuers"] == "[]"
+    assert expanded["oauth_jwks"] == '{"keys": []}'
+
+
+def test_claims_only_issuers_are_accepted_with_a_warning(genconf: Path) -> None:
+    user = {**GOOD, "oauth_claims_only_issuers": ["https://dcos.auth0.com/"]}
+    errors, warnings = config.validate(user, genconf)
+    assert errors == {}
+    assert warnings == [config.claims_only_warning(["https://dcos.auth0.com/"])]
+    assert "anyone can log in as any user" in warnings[0]
+    assert config.expand(user)["oauth_claims_only_issuers"] == '["https://dcos.auth0.com/"]'
+
+
+def test_a_jwks_may_be_given_as_yaml_or_json(genconf: Path) -> None:
+    jwks = {"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]}
+    for value in (jwks, json.dumps(jwks)):
+        user = {**GOOD, "oauth_jwks": value}
+        assert config.validate(user, genconf) == ({}, [])
+        assert json.loads(config.expand(user)["oauth_jwks"]) == jwks

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from minidcos import iam
 from minidcos.cli import _options as opt
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec, validate_cluster_id
 from minidcos.cluster import clean as clean_all
@@ -74,15 +75,19 @@ def create(
     project builds from packages/ (built on demand). Prints the cluster id,
     or the cluster as JSON with --json.
     """
+    status = Status()
     cluster = Cluster.create(
         _spec(cluster_id, masters, agents, public_agents, custom_volumes),
         install=InstallSpec(installer, extra_config or {}, genconf_dir),
         wait=wait,
         wait_timeout_s=wait_timeout,
         retain=retain,
-        status=Status(),
+        status=status,
     )
     _print_result(cluster, as_json)
+    hint = iam.login_hint(cluster.cluster_id, cluster.masters[0])
+    if hint is not None:
+        status.line(hint)
 
 
 @click.command()

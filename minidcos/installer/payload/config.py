@@ -32,7 +32,15 @@ DEFAULTS: dict[str, Any] = {
     "agent_list": [],
     "public_agent_list": [],
     "dns_search": "",
-    "oauth_enabled": "false",
+    # DC/OS's IAM (dcos-oauth) and Admin Router's auth: on, as in DC/OS.
+    "oauth_enabled": "true",
+    "oauth_issuer_url": "https://dcos.auth0.com/",
+    "oauth_client_id": "3yF5TOSzdlI45Q1xspxzeoGBe9fNxm9m",
+    # miniDC/OS's own: the issuer's signing keys (a JWKS), since the cluster
+    # never fetches them, and issuers whose ID tokens are taken on their claims
+    # alone (signature unchecked: throwaway test clusters only).
+    "oauth_jwks": {"keys": []},
+    "oauth_claims_only_issuers": [],
     "enable_lb": "true",
     "enable_ipv6": "false",
     "dcos_overlay_enable": "true",
@@ -45,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "check_time": "false",
     "enable_docker_gc": "true",
     "adminrouter_grpc_proxy_port": "12379",
+    # Mesos-DNS: where task A records come from, first source with an IP wins.
+    "mesos_dns_ip_sources": ["host", "netinfo"],
+    "mesos_dns_set_truncate_bit": "true",
 }
 
 # Keys DC/OS (or dcos-e2e) passes that this distribution accepts and ignores.
@@ -69,6 +80,15 @@ ACCEPTED_UNUSED = {
 }
 
 REQUIRED = ("bootstrap_url", "resolvers")
+# Expanded as JSON lists of strings, as DC/OS stores lists.
+LIST_KEYS = (
+    "master_list",
+    "agent_list",
+    "public_agent_list",
+    "resolvers",
+    "oauth_claims_only_issuers",
+    "mesos_dns_ip_sources",
+)
 
 
 def _as_str(value: Any) -> str:
@@ -215,6 +235,57 @@ def _port(value: Any) -> str | None:
     return None
 
 
+def _url(value: Any) -> str | None:
+    text = _as_str(value)
+    if not text.startswith(("https://", "http://")) or any(c in text for c in ' "<>'):
+        return f"Must be an http:// or https:// URL. Got '{text}'."
+    return None
+
+
+def _non_empty(value: Any) -> str | None:
+    return None if _as_str(value).strip() else "Must not be empty"
+
+
+def _as_mapping(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _jwks(value: Any) -> str | None:
+    jwks = _as_mapping(value)
+    if jwks is None or not isinstance(jwks.get("keys"), list):
+        return 'Must be a JWKS: a mapping (or JSON object) with a list of keys, {"keys": [...]}'
+    bad = [i for i, k in enumerate(jwks["keys"]) if not (isinstance(k, dict) and k.get("kty"))]
+    if bad:
+        return f"Keys {bad} are not JWKs: each needs at least a 'kty'"
+    return None
+
+
+def _url_list(value: Any) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a list of issuer URLs. Got '{_as_str(value)}'."
+    problems = [p for p in (_url(i) for i in items) if p]
+    return problems[0] if problems else None
+
+
+MESOS_DNS_IP_SOURCES = ("host", "netinfo", "mesos", "docker")
+
+
+def _mesos_dns_ip_sources(value: Any) -> str | None:
+    items = _as_list(value)
+    if items is None:
+        return f"Must be a JSON formatted list. Got '{value}'."
+    unknown = [str(i) for i in items if str(i) not in MESOS_DNS_IP_SOURCES]
+    if unknown:
+        return f"Unknown IP sources: {', '.join(unknown)}. Use {', '.join(MESOS_DNS_IP_SOURCES)}."
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "cluster_name": _cluster_name,
     "master_discovery": _one_of("static", "master_http_loadbalancer"),
@@ -238,6 +309,12 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "dcos_l4lb_max_named_ip": _ipv4_value,
     "dcos_overlay_network_subnet": _subnet,
     "adminrouter_grpc_proxy_port": _port,
+    "oauth_issuer_url": _url,
+    "oauth_client_id": _non_empty,
+    "oauth_jwks": _jwks,
+    "oauth_claims_only_issuers": _url_list,
+    "mesos_dns_ip_sources": _mesos_dns_ip_sources,
+    "mesos_dns_set_truncate_bit": _true_false,
 }
 
 KNOWN_KEYS = set(VALIDATORS) | ACCEPTED_UNUSED
@@ -278,6 +355,14 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
                 f"dcos_l4lb_min_named_ip ({low}) must not be greater than "
                 f"dcos_l4lb_max_named_ip ({high})"
             )
+    claims_only = _as_list(config["oauth_claims_only_issuers"]) or []
+    if "oauth_claims_only_issuers" not in errors:
+        others = [str(i) for i in claims_only if str(i) != _as_str(config["oauth_issuer_url"])]
+        if others:
+            errors["oauth_claims_only_issuers"] = (
+                f"Issuers {', '.join(others)} are not the cluster's oauth_issuer_url "
+                f"({_as_str(config['oauth_issuer_url'])}): only its ID tokens log in"
+            )
     if not (genconf_dir / "ip-detect").is_file():
         errors["ip_detect_filename"] = "ip-detect script `genconf/ip-detect` must exist"
     warnings = [
@@ -293,6 +378,8 @@ def validate(user: dict[str, Any], genconf_dir: Path) -> tuple[dict[str, str], l
                 "answer itself is sent off this machine (the default, the node's own "
                 "resolver, keeps DNS local)"
             )
+    if claims_only and "oauth_claims_only_issuers" not in errors:
+        warnings.append(claims_only_warning([str(i) for i in claims_only]))
     return errors, warnings
 
 
@@ -301,13 +388,23 @@ def _public_addresses(value: Any) -> list[str]:
     return [h for h in hosts if _ipv4(h) and ipaddress.IPv4Address(h).is_global]
 
 
+def claims_only_warning(issuers: list[str]) -> str:
+    return (
+        f"oauth_claims_only_issuers: ID tokens of {', '.join(issuers)} log in without their "
+        "signature checked, so anyone can log in as any user: use it only on throwaway "
+        "test clusters"
+    )
+
+
 def expand(user: dict[str, Any]) -> dict[str, str]:
     """The expanded config of a valid user config: defaults, calculated keys, all strings."""
     config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
     expanded: dict[str, str] = {}
     for key, value in config.items():
-        if key in ("master_list", "agent_list", "public_agent_list", "resolvers"):
+        if key in LIST_KEYS:
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
+        elif key == "oauth_jwks":
+            expanded[key] = json.dumps(_as_mapping(value), sort_keys=True)
         else:
             expanded[key] = _as_str(value)
     masters = json.loads(expanded["master_list"])

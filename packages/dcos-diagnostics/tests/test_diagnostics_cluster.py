@@ -83,7 +83,8 @@ def test_silent_node_is_unhealthy_with_the_error(report: dict[str, Any]) -> None
     silent = report["Nodes"]["192.0.2.4"]
     assert silent["Health"] == 1 and silent["Role"] == "agent_public"
     assert "ConnectionRefusedError" in silent["Output"][cluster.UNREACHABLE_UNIT]
-    assert "192.0.2.4:1050" in silent["Output"][cluster.UNREACHABLE_UNIT]
+    # An agent is asked through Admin Router Agent, as DC/OS asks it.
+    assert "192.0.2.4:61001" in silent["Output"][cluster.UNREACHABLE_UNIT]
 
 
 def test_views_have_exact_field_sets(report: dict[str, Any]) -> None:
@@ -127,3 +128,58 @@ def test_cache_reuses_then_refreshes() -> None:
     expired = cluster.ReportCache(make, ttl=0)
     expired.get()
     assert expired.get() == {"n": 4}
+
+
+SLAVES = {"slaves": [
+    {"id": "S0", "pid": "slave(1)@192.0.2.3:5051", "hostname": "192.0.2.3", "attributes": {},
+     "reserved_resources": {}},
+    {"id": "S1", "pid": "slave(1)@192.0.2.7:5051", "hostname": "192.0.2.7",
+     "attributes": {"public_ip": "true"}, "reserved_resources": {}},
+    {"id": "S2", "pid": "slave(1)@192.0.2.8:5051", "hostname": "192.0.2.8", "attributes": {},
+     "reserved_resources": {"slave_public": {"cpus": 2.0}}},
+]}
+
+
+def _mesos(down: set[str]) -> cluster.HTTPGet:
+    """Masters 192.0.2.1 (leader) and .2 as Mesos answers: /master/redirect and /slaves."""
+    import json
+
+    def get(ip: str, port: int, path: str, timeout: float) -> tuple[int, dict[str, str], bytes]:
+        assert port == 5050
+        if ip in down:
+            raise ConnectionRefusedError("refused")
+        if path == "/master/redirect":
+            return 307, {"location": "//192.0.2.1:5050"}, b""
+        if path == "/slaves" and ip == "192.0.2.1":
+            return 200, {}, json.dumps(SLAVES).encode()
+        return 404, {}, b""
+
+    return get
+
+
+def test_agents_come_from_mesos_with_their_roles() -> None:
+    view = cluster.mesos_view(["192.0.2.1", "192.0.2.2"], _mesos(set()))
+    assert view is not None and view.leader_ip == "192.0.2.1"
+    assert cluster.cluster_nodes(CONFIG, view) == [
+        ClusterNode("192.0.2.1", "master"), ClusterNode("192.0.2.2", "master"),
+        ClusterNode("192.0.2.3", "agent"), ClusterNode("192.0.2.7", "agent_public"),
+        ClusterNode("192.0.2.8", "agent_public"),
+    ]
+
+
+def test_any_master_names_the_leader() -> None:
+    view = cluster.mesos_view(["192.0.2.2", "192.0.2.1"], _mesos({"192.0.2.9"}))
+    assert view is not None and view.leader_ip == "192.0.2.1"
+
+
+def test_without_mesos_the_config_lists_stand_in() -> None:
+    assert cluster.mesos_view(["192.0.2.1", "192.0.2.2"], _mesos({"192.0.2.1", "192.0.2.2"})) \
+        is None
+    assert [n.ip for n in cluster.cluster_nodes(CONFIG, None)] == [
+        "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+
+
+def test_the_mesos_leader_is_marked() -> None:
+    results = cluster.poll(cluster.cluster_nodes(CONFIG), _fetch)
+    report = cluster.build_report(results, leader_ip="192.0.2.1")
+    assert [ip for ip, n in report["Nodes"].items() if n["Leader"]] == ["192.0.2.1"]

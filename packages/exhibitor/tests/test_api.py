@@ -142,3 +142,18 @@ def test_unknown_path_is_404(router: Router) -> None:
 
 def test_package_version_comes_from_buildinfo() -> None:
     assert package_version() == "3.8.0"
+
+
+def test_root_sends_browsers_to_the_ui_by_path(router: Router) -> None:
+    response = get(router, "/", headers={"host": "bad.host"})
+    assert response.status == 302
+    assert response.headers["Location"] == "/exhibitor/v1/ui/index.html"
+
+
+def test_ui_shows_every_server(router: Router) -> None:
+    response = get(router, "/exhibitor/v1/ui/index.html")
+    page = response.body.decode()
+    assert response.status == 200 and "<title>Exhibitor for ZooKeeper</title>" in page
+    for ip in MASTERS:
+        assert f"<td>{ip}</td>" in page
+    assert page.count("leader</td>") == 1

@@ -56,3 +56,10 @@ def test_routes(root: Path) -> None:
     assert r.status == 200 and json.loads(r.body) == {"mesos": {"v": 1}}
     (root / "active.buildinfo.full.json").unlink()
     assert _get(root, "/pkgpanda/active.buildinfo.full.json").status == 404
+
+
+def test_listings_without_slash_redirect(root: Path) -> None:
+    for listing in ("repository", "active"):
+        response = _get(root, f"/pkgpanda/{listing}")
+        assert response.status == 301
+        assert response.headers["Location"] == f"/pkgpanda/{listing}/"

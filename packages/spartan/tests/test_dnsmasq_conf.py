@@ -46,6 +46,30 @@ def test_answers_ready_spartan_itself() -> None:
     assert "local=/spartan/" in out
 
 
+def test_zk_names_are_the_masters_answered_locally() -> None:
+    out = lines(render(config()))
+    assert [line for line in out if line.startswith("host-record=zk-")] == [
+        "host-record=zk-1.zk,172.31.251.2",
+        "host-record=zk-2.zk,172.31.251.3",
+        "host-record=zk-3.zk,172.31.251.4",
+        "host-record=zk-4.zk,172.31.251.2",
+        "host-record=zk-5.zk,172.31.251.3",
+    ]
+    assert "local=/zk/" in out
+
+
+def test_one_master_is_every_zk_name() -> None:
+    out = lines(render(config(master_list=json.dumps(["172.31.251.2"]))))
+    assert [line for line in out if line.startswith("host-record=zk-")] == [
+        f"host-record=zk-{i}.zk,172.31.251.2" for i in range(1, 6)
+    ]
+
+
+def test_cached_answers_stay_fresh() -> None:
+    # Mesos-DNS answers carry a 60 s TTL; spartan must not serve them that long.
+    assert "max-cache-ttl=1" in lines(render(config()))
+
+
 def test_mesos_goes_to_mesos_dns_on_every_master() -> None:
     out = lines(render(config()))
     assert [line for line in out if line.startswith("server=/mesos/")] == [

@@ -32,11 +32,17 @@ def make_router(role: str, local_ip: str) -> Router:
 
     def fetch(n: cluster.ClusterNode) -> dict[str, Any]:
         # This node answers from memory: no reason to go through the network.
-        return health.node_health() if n.ip == local_ip else cluster.fetch_health(n.ip)
+        return health.node_health() if n.ip == local_ip else cluster.fetch_health(n.ip, n.port)
 
-    cache = cluster.ReportCache(lambda: cluster.build_report(
-        cluster.poll(cluster.cluster_nodes(), fetch)
-    ))
+    def make_report() -> dict[str, Any]:
+        config = node.expanded_config()
+        mesos = cluster.mesos_view(node.master_list(config))
+        nodes = cluster.cluster_nodes(config, mesos)
+        return cluster.build_report(
+            cluster.poll(nodes, fetch), leader_ip=mesos.leader_ip if mesos else ""
+        )
+
+    cache = cluster.ReportCache(make_report)
 
     def view(project: Callable[..., Any], what: str) -> Callable[[Request], Response]:
         def handler(request: Request) -> Response:
@@ -60,6 +66,10 @@ def make_router(role: str, local_ip: str) -> Router:
 
 
 def main() -> None:
-    router = make_router(node.role(), node.detect_ip())
-    # systemd's sockets (dcos-diagnostics.socket) when started by it; these for a manual run.
-    serve(router, tcp=[("0.0.0.0", TCP_PORT)], unix=[UNIX_SOCKET])
+    role = node.role()
+    router = make_router(role, node.detect_ip())
+    # The unix socket is systemd's (dcos-diagnostics.socket) on every node;
+    # Admin Router fronts it. Masters also listen on TCP 1050 themselves, as
+    # DC/OS's diagnostics master does, for the other masters' polls.
+    extra_tcp = [("0.0.0.0", TCP_PORT)] if role == "master" else []
+    serve(router, unix=[UNIX_SOCKET], extra_tcp=extra_tcp)

@@ -62,11 +62,10 @@ def units_health() -> list[dict[str, Any]]:
 
 
 class MesosId:
-    """The local Mesos master's or agent's ID, "" while there is none.
+    """The local Mesos master's or agent's ID (its /state `id`), "" while there is none.
 
-    Mesos is not part of the distribution yet, so this is normally "". Once it
-    is, its /state answers `id`. Answers are kept a while because the ID only
-    changes when Mesos restarts, and health is polled every few seconds.
+    Answers are kept a while because the ID only changes when Mesos restarts,
+    and health is polled every few seconds.
     """
 
     PORTS: ClassVar[dict[str, int]] = {"master": 5050, "slave": 5051, "slave_public": 5051}

@@ -7,6 +7,7 @@ answer without a hop and lets every master report the same view.
 
 from __future__ import annotations
 
+import html
 import json
 import urllib.error
 import urllib.request
@@ -29,6 +30,7 @@ from .ensemble import (
 from .fourletter import InstanceState
 
 PREFIX = "/exhibitor/v1"
+UI_PAGE = f"{PREFIX}/ui/index.html"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -129,6 +131,23 @@ def list_form(ensemble: Ensemble) -> str:
     return "&".join(parts)
 
 
+def ui_page(statuses: list[dict[str, Any]], version: str) -> str:
+    """Exhibitor's UI, reduced to what it shows first: the ensemble and each server's state."""
+    rows = "\n".join(
+        f"<tr><td>{html.escape(str(s.get('hostname')))}</td>"
+        f"<td>{html.escape(str(s.get('description')))}</td>"
+        f"<td>{'leader' if s.get('isLeader') else ''}</td></tr>"
+        for s in statuses
+    )
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        "<title>Exhibitor for ZooKeeper</title></head><body>\n"
+        f"<h1>Exhibitor for ZooKeeper</h1>\n<p>Exhibitor {html.escape(version)}</p>\n"
+        "<table>\n<tr><th>Server</th><th>State</th><th></th></tr>\n"
+        f"{rows}\n</table>\n</body></html>\n"
+    )
+
+
 def build_router(
     ensemble: Ensemble, version: str, zk_port: int = CLIENT_PORT, api_port: int = API_PORT
 ) -> Router:
@@ -136,6 +155,18 @@ def build_router(
 
     def is_us(hostname: str) -> bool:
         return hostname in ("localhost", ensemble.my_ip)
+
+    @router.get("/")
+    def root(request: Request) -> Response:
+        # Exhibitor sends browsers to its UI. The Location is a path: a URL
+        # built from the Host header would echo whatever a client sent.
+        return Response(status=302, body=b"", headers={"Location": UI_PAGE})
+
+    @router.get(UI_PAGE)
+    def ui(request: Request) -> Response:
+        statuses = fourletter.cluster_status(list(ensemble.servers), port=zk_port)
+        page = ui_page([s.to_json() for s in statuses], version)
+        return Response(body=page.encode(), content_type="text/html; charset=utf-8")
 
     @router.get(f"{PREFIX}/cluster/status")
     def cluster_status(request: Request) -> Response:

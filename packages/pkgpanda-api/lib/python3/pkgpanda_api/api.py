@@ -34,6 +34,15 @@ def _package(root: Path, package_id: str) -> Response:
 def make_router(root: Path) -> Router:
     router = Router()
 
+    # As DC/OS's pkgpanda (Flask) does, a listing without its slash redirects.
+    # The Location is a path: Admin Router is the only client-facing host.
+    for listing in ("repository", "active"):
+        router.get(f"{PREFIX}/{listing}")(
+            lambda request, listing=listing: Response(
+                status=301, headers={"Location": f"{PREFIX}/{listing}/"}
+            )
+        )
+
     @router.get(PREFIX + "/repository/")
     def repository(request: Request) -> Response:
         return Response.json(packages.repository(root))

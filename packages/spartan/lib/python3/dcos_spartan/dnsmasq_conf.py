@@ -21,6 +21,15 @@ from dcos_spartan import (
 CACHE_SIZE = 10000
 # Concurrent forwarded queries; dnsmasq's default (150) drops queries under load.
 DNS_FORWARD_MAX = 1024
+# Seconds an answer may be served from the cache. DC/OS's spartan did not cache
+# at all, so `.mesos` answers were as fresh as Mesos-DNS's; one second keeps
+# them that fresh (Mesos-DNS follows the cluster within a second or two) while
+# a busy node still answers repeated names from memory.
+MAX_CACHE_TTL = 1
+# DC/OS names the ZooKeeper ensemble zk-1.zk ... zk-5.zk whatever the number
+# of masters (its units' connection strings list all five): the names repeat
+# the masters in order.
+ZK_NAMES = 5
 
 
 class ConfigError(ValueError):
@@ -94,11 +103,18 @@ def forward_zones(config: dict[str, Any]) -> list[tuple[str, list[Server]]]:
     return [(str(zone).strip("."), [Server.parse(s) for s in servers]) for zone, servers in pairs]
 
 
+def zk_records(master_ips: list[str]) -> list[tuple[str, str]]:
+    """(zk-N.zk, master IP): the names clients use for ZooKeeper, answered by spartan itself."""
+    if not master_ips:
+        return []
+    count = max(ZK_NAMES, len(master_ips))
+    return [(f"zk-{i + 1}.zk", master_ips[i % len(master_ips)]) for i in range(count)]
+
+
 def render(config: dict[str, Any]) -> str:
     """The dnsmasq.conf for this cluster."""
-    masters = [
-        Server(Server.parse(m).host, MESOS_DNS_PORT) for m in _json_value(config, "master_list", [])
-    ]
+    master_ips = [Server.parse(m).host for m in _json_value(config, "master_list", [])]
+    masters = [Server(ip, MESOS_DNS_PORT) for ip in master_ips]
     zones = [
         *forward_zones(config),
         ("mesos", masters),
@@ -121,6 +137,9 @@ def render(config: dict[str, Any]) -> str:
         # Spartan's own zone is answered here and never forwarded.
         f"host-record={READY_NAME},{READY_ADDRESS}",
         "local=/spartan/",
+        # ZooKeeper's names come from the config, never from an upstream.
+        *(f"host-record={name},{ip}" for name, ip in zk_records(master_ips)),
+        "local=/zk/",
     ]
     for zone, servers in zones:
         if not servers:
@@ -130,6 +149,7 @@ def render(config: dict[str, Any]) -> str:
     lines.extend(f"server={s.dnsmasq()}" for s in upstream_resolvers(config))
     lines += [
         f"cache-size={CACHE_SIZE}",
+        f"max-cache-ttl={MAX_CACHE_TTL}",
         f"dns-forward-max={DNS_FORWARD_MAX}",
         # Ask every upstream of a zone at once and take the first answer, so one
         # dead master does not cost a timeout.

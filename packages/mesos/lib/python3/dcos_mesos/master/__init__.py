@@ -1,0 +1,1 @@
+"""The Mesos master: leader election, registry, allocator, and the HTTP APIs."""

@@ -1,0 +1,55 @@
+"""`oauth_enabled: false`: Admin Router checks no token, and the IAM still answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from minidcos import iam
+from minidcos.backends.docker.provider import DockerProvider
+from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.node import Node
+from minidcos.status import Status
+
+# Locations DC/OS 1.10 protects (auth.protect()) that exist in this distribution.
+PROTECTED = ["/acs/api/v1/users", "/acs/api/v1/groups", "/system/health/v1", "/pkgpanda/active/"]
+
+
+@pytest.fixture(scope="module")
+def open_cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
+    from test_e2e.conftest import RUN_PREFIX
+
+    spec = ClusterSpec(masters=1, agents=0, public_agents=0, cluster_id=f"{RUN_PREFIX}-noauth")
+    install = InstallSpec(installer, extra_config={"oauth_enabled": False})
+    with Cluster.create(spec, install=install, provider=provider, status=Status()) as cluster:
+        yield cluster
+
+
+def get_status(node: Node, path: str) -> int:
+    proc = node.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", f"http://{node.ip_address}{path}"]
+    )
+    return int(proc.stdout.decode())
+
+
+def test_admin_router_is_told_auth_is_off(open_cluster: Cluster) -> None:
+    master = open_cluster.masters[0]
+    env = master.run(["cat", "/opt/mesosphere/etc/adminrouter.env"]).stdout.decode()
+    assert "ADMINROUTER_ACTIVATE_AUTH_MODULE=false" in env.splitlines()
+    expanded = json.loads(master.run(["cat", "/opt/mesosphere/etc/expanded.config.json"]).stdout)
+    assert expanded["oauth_enabled"] == "false"
+
+
+def test_protected_routes_are_open(open_cluster: Cluster) -> None:
+    master = open_cluster.masters[0]
+    if master.run(["systemctl", "cat", "dcos-adminrouter.service"], check=False).returncode:
+        pytest.skip("this distribution has no Admin Router (dcos-adminrouter) yet")
+    assert {path: get_status(master, path) for path in PROTECTED} == {p: 200 for p in PROTECTED}
+
+
+def test_users_still_log_in(open_cluster: Cluster) -> None:
+    # The IAM does not depend on Admin Router's setting: tokens are still issued.
+    assert iam.test_user_token(open_cluster.masters[0])
