@@ -18,8 +18,8 @@ import sys
 from typing import Any
 
 import aiohttp
-
 from dcos_internal_utils import recordio
+
 from dcos_mesos.ids import is_terminal, value, wrap
 from dcos_mesos.master.core import parse_duration
 from dcos_mesos.resources import Resources
@@ -70,7 +70,9 @@ def build_task(args: argparse.Namespace) -> dict[str, Any]:
         command["value"] = args.command
     if args.env:
         env = json.loads(args.env)
-        command["environment"] = {"variables": [{"name": k, "value": str(v)} for k, v in env.items()]}
+        command["environment"] = {
+            "variables": [{"name": k, "value": str(v)} for k, v in env.items()]
+        }
     task: dict[str, Any] = {
         "name": args.name,
         "task_id": wrap(args.name),

@@ -222,10 +222,10 @@ class Resources:
         for key, value in self.scalars.items():
             summary[key.name] = _num(summary.get(key.name, 0.0) + value)
         ranges: dict[str, list[Range]] = {}
-        for key, value in self.ranges.items():
-            ranges[key.name] = _merge(ranges.get(key.name, []) + value)
-        for name, value in ranges.items():
-            summary[name] = format_ranges(value)
+        for key, spans in self.ranges.items():
+            ranges[key.name] = _merge(ranges.get(key.name, []) + spans)
+        for name, merged in ranges.items():
+            summary[name] = format_ranges(merged)
         return summary
 
     def __repr__(self) -> str:

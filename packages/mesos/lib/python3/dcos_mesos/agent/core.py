@@ -82,7 +82,9 @@ class Agent:
     def exit_file(self, container_id: str) -> Path:
         return self.store.exit_file(self.agent_id, container_id)
 
-    def find_task(self, framework_id: str, task_id: str) -> tuple[ContainerRecord, TaskRecord] | None:
+    def find_task(
+        self, framework_id: str, task_id: str
+    ) -> tuple[ContainerRecord, TaskRecord] | None:
         for record in self.containers.values():
             if record.framework_id == framework_id and task_id in record.tasks:
                 return record, record.tasks[task_id]
@@ -404,15 +406,24 @@ class Agent:
         if exit_info.get("oom_kill") or exit_info.get("docker", "").startswith("true"):
             mem = Resources.from_v1(task.info.get("resources")).scalar("mem")
             used = int(exit_info.get("max_usage", 0)) // (1024 * 1024)
-            state, reason, source = "TASK_FAILED", "REASON_CONTAINER_LIMITATION_MEMORY", "SOURCE_AGENT"
-            message = f"Memory limit exceeded: Requested: {int(mem)}MB Maximum Used: {max(used, int(mem))}MB"
+            state, reason, source = (
+                "TASK_FAILED",
+                "REASON_CONTAINER_LIMITATION_MEMORY",
+                "SOURCE_AGENT",
+            )
+            message = (
+                f"Memory limit exceeded: Requested: {int(mem)}MB "
+                f"Maximum Used: {max(used, int(mem))}MB"
+            )
         task.exited = True
         self.send_status(record, task, state, reason=reason, message=message, source=source)
-        if record.kind != "docker" and not task.container_id:
+        if (record.kind != "docker" and not task.container_id) or task.container_id:
             await self.bundles.destroy(cid)
-        elif task.container_id:
-            await self.bundles.destroy(cid)
-        if record.kind == "group" and task.state in ("TASK_FAILED", "TASK_KILLED") and not task.killing:
+        if (
+            record.kind == "group"
+            and task.state in ("TASK_FAILED", "TASK_KILLED")
+            and not task.killing
+        ):
             # The default executor kills the rest of the group when one task fails.
             await self._kill_group(record, f"Task {task.id} of the group ended with {task.state}")
 

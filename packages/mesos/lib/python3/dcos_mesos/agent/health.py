@@ -53,7 +53,7 @@ class HealthChecker:
         while not task.terminal and not task.killing:
             try:
                 ok = await asyncio.wait_for(self.probe(record, task, check), timeout)
-            except (asyncio.TimeoutError, OSError, aiohttp.ClientError):
+            except (TimeoutError, OSError, aiohttp.ClientError):
                 ok = False
             if ok:
                 failures = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,9 @@ class AgentHttp:
                 cid = self.agent.container_of(record, task)
                 unit = launcher.unit_name(cid)
                 if record.kind == "docker":
-                    rc, out = await launcher.run(["docker", "inspect", "-f", "{{.Id}}",
-                                                  f"mesos-{cid}"], 5.0)
-                    unit = f"docker-{out.strip()}.scope" if rc == 0 else unit
+                    rc, docker_id = await launcher.run(["docker", "inspect", "-f", "{{.Id}}",
+                                                        f"mesos-{cid}"], 5.0)
+                    unit = f"docker-{docker_id.strip()}.scope" if rc == 0 else unit
                 entries[cid] = (unit, Resources.from_v1(task.info.get("resources")), record.id)
         groups = await stats.control_groups([u for u, _, _ in entries.values()])
         out = {}
@@ -152,7 +153,9 @@ class AgentHttp:
         if content_type.startswith("application/recordio"):
             return await self.sessions.attach_input(request)
         if not content_type.startswith("application/json"):
-            return text(415, "Expecting 'Content-Type' of application/json (this agent speaks JSON only)")
+            return text(
+                415, "Expecting 'Content-Type' of application/json (this agent speaks JSON only)"
+            )
         try:
             call = json.loads(await request.read())
         except ValueError as exc:
@@ -161,7 +164,7 @@ class AgentHttp:
         if not kind:
             return text(400, "Failed to validate agent::Call: Expecting 'type' to be present")
         agent = self.agent
-        simple = {
+        simple: dict[str, tuple[str, Callable[[], Any]]] = {
             "GET_HEALTH": ("get_health", lambda: {"healthy": True}),
             "GET_FLAGS": ("get_flags", lambda: {"flags": [
                 {"name": k, "value": v} for k, v in sorted(agent.flags.items())]}),

@@ -31,11 +31,21 @@ EXITED_HELPER = "/opt/mesosphere/bin/mesos-container-exited"
 SANDBOX_IN_CONTAINER = "/mnt/mesos/sandbox"
 
 RLIMIT_PROPERTIES = {
-    "RLMT_AS": "LimitAS", "RLMT_CORE": "LimitCORE", "RLMT_CPU": "LimitCPU",
-    "RLMT_DATA": "LimitDATA", "RLMT_FSIZE": "LimitFSIZE", "RLMT_LOCKS": "LimitLOCKS",
-    "RLMT_MEMLOCK": "LimitMEMLOCK", "RLMT_MSGQUEUE": "LimitMSGQUEUE", "RLMT_NICE": "LimitNICE",
-    "RLMT_NOFILE": "LimitNOFILE", "RLMT_NPROC": "LimitNPROC", "RLMT_RSS": "LimitRSS",
-    "RLMT_RTPRIO": "LimitRTPRIO", "RLMT_RTTIME": "LimitRTTIME", "RLMT_SIGPENDING": "LimitSIGPENDING",
+    "RLMT_AS": "LimitAS",
+    "RLMT_CORE": "LimitCORE",
+    "RLMT_CPU": "LimitCPU",
+    "RLMT_DATA": "LimitDATA",
+    "RLMT_FSIZE": "LimitFSIZE",
+    "RLMT_LOCKS": "LimitLOCKS",
+    "RLMT_MEMLOCK": "LimitMEMLOCK",
+    "RLMT_MSGQUEUE": "LimitMSGQUEUE",
+    "RLMT_NICE": "LimitNICE",
+    "RLMT_NOFILE": "LimitNOFILE",
+    "RLMT_NPROC": "LimitNPROC",
+    "RLMT_RSS": "LimitRSS",
+    "RLMT_RTPRIO": "LimitRTPRIO",
+    "RLMT_RTTIME": "LimitRTTIME",
+    "RLMT_SIGPENDING": "LimitSIGPENDING",
     "RLMT_STACK": "LimitSTACK",
 }
 
@@ -106,8 +116,14 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
     props += rlimit_properties(spec.rlimits)
     if spec.user and spec.user != "root":
         props.append(f"User={spec.user}")
-    argv = ["systemd-run", f"--unit={spec.unit}", "--service-type=exec", "--collect",
-            "--quiet", f"--description={spec.description or 'Mesos container ' + spec.container_id}"]
+    argv = [
+        "systemd-run",
+        f"--unit={spec.unit}",
+        "--service-type=exec",
+        "--collect",
+        "--quiet",
+        f"--description={spec.description or 'Mesos container ' + spec.container_id}",
+    ]
     argv += [f"--property={p}" for p in props]
     argv += [f"--setenv={k}={v}" for k, v in sorted(spec.env.items())]
     argv += ["--", *spec.argv]
@@ -120,7 +136,7 @@ async def run(argv: list[str], timeout: float = 30.0) -> tuple[int, str]:
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         return 124, f"{argv[0]} timed out after {timeout:.0f} s"
     return proc.returncode or 0, out.decode(errors="replace").strip()
@@ -144,7 +160,7 @@ async def unit_active(container_ids: list[str]) -> dict[str, bool]:
     if not container_ids:
         return {}
     units = [unit_name(c) for c in container_ids]
-    rc, out = await run(["systemctl", "show", "--property=Id,ActiveState", "--", *units])
+    _, out = await run(["systemctl", "show", "--property=Id,ActiveState", "--", *units])
     active: dict[str, bool] = {}
     for block in out.split("\n\n"):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)

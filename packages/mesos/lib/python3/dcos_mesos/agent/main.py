@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dcos_internal_utils import aio, mesos_leader, node, zk
+
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
 from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
@@ -66,7 +67,10 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
 
 
 def node_resources(flags: dict[str, str], role: str) -> Resources:
-    """The node's cpus, mem and disk as Mesos computes them, DC/OS's ports; `resources` overrides."""
+    """The node's cpus, mem and disk as Mesos computes them, and DC/OS's ports.
+
+    The `resources` flag overrides them.
+    """
     reservation = "slave_public" if role == "slave_public" else "*"
     cpus = float(os.cpu_count() or 1)
     with open("/proc/meminfo") as f:
@@ -158,7 +162,7 @@ async def run_agent() -> None:
             try:
                 await asyncio.wait_for(agent.wakeup.wait(), agent.ping_interval)
                 continue
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if agent.registered.is_set():
                 code, _ = await link.post(

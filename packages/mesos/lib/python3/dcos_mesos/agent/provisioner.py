@@ -52,7 +52,8 @@ class DockerEngineImages:
         if rc != 0:
             raise LaunchError(
                 f"Failed to launch container: Failed to pull image '{name}': the image is not "
-                f"on this agent and there is no registry to pull it from ({out.splitlines()[-1] if out else rc})"
+                "on this agent and there is no registry to pull it from "
+                f"({out.splitlines()[-1] if out else rc})"
             )
         meta = json.loads(out)[0]
         image_id = str(meta["Id"]).split(":")[-1]
@@ -135,9 +136,9 @@ class Bundles:
                                "options": ["rbind", "ro" if read_only else "rw"]})
         oci_rlimits = []
         for rlimit in rlimits:
-            name = RLIMIT_NAMES.get(str(rlimit.get("type")))
-            if name:
-                oci_rlimits.append({"type": name, "soft": int(rlimit.get("soft", UNLIMITED)),
+            rlimit_name = RLIMIT_NAMES.get(str(rlimit.get("type")))
+            if rlimit_name:
+                oci_rlimits.append({"type": rlimit_name, "soft": int(rlimit.get("soft", UNLIMITED)),
                                     "hard": int(rlimit.get("hard", UNLIMITED))})
         config = {
             "ociVersion": "1.0.2",

@@ -21,8 +21,8 @@ import termios
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-
 from dcos_internal_utils import recordio
+
 from dcos_mesos.agent import launcher
 from dcos_mesos.agent.views import find_container
 from dcos_mesos.ids import value
@@ -40,7 +40,9 @@ def io_record(kind: str, data: bytes) -> bytes:
 
 
 class Session:
-    def __init__(self, container_id: str, proc: asyncio.subprocess.Process, tty_fd: int | None) -> None:
+    def __init__(
+        self, container_id: str, proc: asyncio.subprocess.Process, tty_fd: int | None
+    ) -> None:
         self.container_id = container_id
         self.proc = proc
         self.tty_fd = tty_fd
@@ -73,19 +75,37 @@ class Sessions:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.sessions: dict[str, Session] = {}
+        # The pumps run on their own; the loop keeps only weak references to tasks.
+        self._pumps: set[asyncio.Future[None]] = set()
 
-    def _argv(self, parent_id: str, command: dict[str, Any], tty: bool) -> tuple[list[str], str | None, dict[str, str]]:
+    def _start_pump(self, pump: Any) -> None:
+        task = asyncio.ensure_future(pump)
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
+
+    def _argv(
+        self, parent_id: str, command: dict[str, Any], tty: bool
+    ) -> tuple[list[str], str | None, dict[str, str]]:
         found = find_container(self.agent, parent_id)
         if found is None:
             raise web.HTTPNotFound(text=f"Container {parent_id} cannot be found")
         record, task = found
-        argv = launcher.command_argv(command) if (command.get("value") or command.get("arguments")) \
+        argv = (
+            launcher.command_argv(command)
+            if (command.get("value") or command.get("arguments"))
             else ["/bin/sh"]
-        image = (((task.info if task else {}).get("container") or {}).get("mesos") or {}).get("image")
+        )
+        image = (((task.info if task else {}).get("container") or {}).get("mesos") or {}).get(
+            "image"
+        )
         cid = self.agent.container_of(record, task) if task else record.id
         env = launcher.environment(dict(os.environ), launcher.command_env(command))
         if record.kind == "docker":
-            return ["docker", "exec", "-i", *(["-t"] if tty else []), f"mesos-{cid}", *argv], None, env
+            return (
+                ["docker", "exec", "-i", *(["-t"] if tty else []), f"mesos-{cid}", *argv],
+                None,
+                env,
+            )
         if image:
             return ["crun", "exec", *(["-t"] if tty else []), f"mesos-{cid}", *argv], None, env
         cwd = record.sandbox
@@ -96,7 +116,9 @@ class Sessions:
             env.update(launcher.command_env(task.info.get("command") or {}))
         return argv, cwd, env
 
-    async def launch_session(self, request: web.Request, call: dict[str, Any]) -> web.StreamResponse:
+    async def launch_session(
+        self, request: web.Request, call: dict[str, Any]
+    ) -> web.StreamResponse:
         spec = call.get("launch_nested_container_session") or {}
         container_id = spec.get("container_id") or {}
         cid = value(container_id)
@@ -125,13 +147,13 @@ class Sessions:
                 start_new_session=True)
             os.close(slave_fd)
             session = Session(cid, proc, master_fd)
-            asyncio.ensure_future(self._pump_tty(session, master_fd))
+            self._start_pump(self._pump_tty(session, master_fd))
         else:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, cwd=cwd, env=env)
             session = Session(cid, proc, None)
-            asyncio.ensure_future(self._pump_pipes(session))
+            self._start_pump(self._pump_pipes(session))
         self.sessions[cid] = session
         return session
 
@@ -162,7 +184,9 @@ class Sessions:
             while reader is not None and (chunk := await reader.read(65536)):
                 session.publish(io_record(kind, chunk))
 
-        await asyncio.gather(pump(session.proc.stdout, "STDOUT"), pump(session.proc.stderr, "STDERR"))
+        await asyncio.gather(
+            pump(session.proc.stdout, "STDOUT"), pump(session.proc.stderr, "STDERR")
+        )
         await session.proc.wait()
         self._finish(session)
 
@@ -173,8 +197,8 @@ class Sessions:
 
     async def _stream(self, request: web.Request, session: Session) -> web.StreamResponse:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        for record in session.backlog:
-            queue.put_nowait(record)
+        for backlogged in session.backlog:
+            queue.put_nowait(backlogged)
         if session.done.is_set():
             queue.put_nowait(None)
         session.listeners.append(queue)
@@ -236,8 +260,9 @@ class Sessions:
         if kind == "LAUNCH_NESTED_CONTAINER":
             spec = call.get("launch_nested_container") or {}
             container_id = spec.get("container_id") or {}
-            argv, cwd, env = self._argv(value(container_id.get("parent")), spec.get("command") or {},
-                                        False)
+            argv, cwd, env = self._argv(
+                value(container_id.get("parent")), spec.get("command") or {}, False
+            )
             await self._spawn(value(container_id), argv, cwd, env, None)
             return web.Response(status=200)
         key = {"WAIT_NESTED_CONTAINER": "wait_nested_container",

@@ -83,7 +83,9 @@ class Store:
     def containers_dir(self, agent_id: str) -> Path:
         return self.meta / agent_id / "containers"
 
-    def sandbox(self, agent_id: str, framework_id: str, executor_id: str, container_id: str) -> Path:
+    def sandbox(
+        self, agent_id: str, framework_id: str, executor_id: str, container_id: str
+    ) -> Path:
         return (self.work_dir / "slaves" / agent_id / "frameworks" / framework_id / "executors"
                 / executor_id / "runs" / container_id)
 
@@ -94,10 +96,7 @@ class Store:
 
     def forget(self, agent_id: str, container_id: str) -> None:
         for suffix in (".json", ".exit"):
-            try:
-                (self.containers_dir(agent_id) / f"{container_id}{suffix}").unlink()
-            except FileNotFoundError:
-                pass
+            (self.containers_dir(agent_id) / f"{container_id}{suffix}").unlink(missing_ok=True)
 
     def load(self, agent_id: str) -> list[ContainerRecord]:
         folder = self.containers_dir(agent_id)

@@ -67,7 +67,9 @@ def executor_v0(agent: Agent, record: ContainerRecord) -> dict[str, Any]:
     return out
 
 
-def frameworks_v0(agent: Agent, records: list[ContainerRecord], completed: bool) -> list[dict[str, Any]]:
+def frameworks_v0(
+    agent: Agent, records: list[ContainerRecord], completed: bool
+) -> list[dict[str, Any]]:
     grouped: dict[str, list[ContainerRecord]] = {}
     for record in records:
         grouped.setdefault(record.framework_id, []).append(record)
@@ -142,7 +144,8 @@ def state(agent: Agent) -> dict[str, Any]:
 
 
 def get_tasks(agent: Agent) -> dict[str, Any]:
-    live, done = [], []
+    live: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
     for record in agent.containers.values():
         for task in record.tasks.values():
             (done if task.terminal else live).append(agent.task_v1(record, task))
@@ -242,7 +245,9 @@ def all_task_records(agent: Agent) -> list[tuple[ContainerRecord, TaskRecord]]:
     return [(r, t) for r in agent.containers.values() for t in r.tasks.values()]
 
 
-def find_container(agent: Agent, container_id: str) -> tuple[ContainerRecord, TaskRecord | None] | None:
+def find_container(
+    agent: Agent, container_id: str
+) -> tuple[ContainerRecord, TaskRecord | None] | None:
     for record in agent.containers.values():
         if record.id == container_id:
             return record, next(iter(record.live_tasks()), None)

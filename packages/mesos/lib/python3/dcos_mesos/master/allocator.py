@@ -127,7 +127,12 @@ class Allocator:
             else:
                 agent.allocated[framework_id] = left
         framework = self.frameworks.get(framework_id)
-        if framework is not None and refuse_seconds and refuse_seconds > 0 and not resources.empty():
+        if (
+            framework is not None
+            and refuse_seconds
+            and refuse_seconds > 0
+            and not resources.empty()
+        ):
             framework.filters.setdefault(agent_id, []).append(
                 _Filter(resources, now + refuse_seconds)
             )

@@ -245,7 +245,7 @@ class Master:
         framework = self.frameworks.get(framework_id)
         if framework is None:
             return
-        info = {
+        info: dict[str, Any] = {
             k: task_v1[k]
             for k in ("name", "task_id", "resources", "labels", "discovery", "container",
                       "health_check", "kill_policy", "command")
@@ -256,8 +256,12 @@ class Master:
         for res in task_v1.get("resources") or []:
             role = res.get("allocation_info", {}).get("role", role)
         task = Task(
-            info=info, framework_id=framework_id, agent_id=agent.id, role=role,
-            executor_id=value(task_v1.get("executor_id")), state=task_v1.get("state", "TASK_STAGING"),
+            info=info,
+            framework_id=framework_id,
+            agent_id=agent.id,
+            role=role,
+            executor_id=value(task_v1.get("executor_id")),
+            state=task_v1.get("state", "TASK_STAGING"),
             statuses=list(task_v1.get("statuses") or []),
             status_update_state=task_v1.get("status_update_state", ""),
             status_update_uuid=task_v1.get("status_update_uuid", ""),
@@ -283,7 +287,8 @@ class Master:
         return self.flags.seconds("agent_ping_timeout", 15.0)
 
     async def check_agent_pings(self) -> None:
-        """Run every agent_ping_timeout: an agent silent for max_agent_ping_timeouts is unreachable."""
+        """Run every agent_ping_timeout: an agent silent for max_agent_ping_timeouts is
+        unreachable."""
         limit = self.flags.integer("max_agent_ping_timeouts", 5)
         for agent in list(self.agents.values()):
             if agent.pinged:
@@ -450,9 +455,9 @@ class Master:
                     {"framework_id": wrap(framework.id), "master_id": self.id}))
         now = self.clock()
         for task in list(framework.tasks.values()):
-            agent = self.agents.get(task.agent_id)
-            if agent is not None:
-                agent.tasks.pop((framework.id, task.id), None)
+            task_agent = self.agents.get(task.agent_id)
+            if task_agent is not None:
+                task_agent.tasks.pop((framework.id, task.id), None)
             if not is_terminal(task.state):
                 task.state = "TASK_KILLED"
                 task.statuses.append(
@@ -624,7 +629,10 @@ class Master:
         has_command = "command" in task_info
         has_executor = "executor" in task_info
         if has_command == has_executor:
-            return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+            return (
+                "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
+                "present"
+            )
         if not available.contains(needed):
             return (f"Task uses more resources {needed.to_v0()} than available "
                     f"{available.to_v0()}")
@@ -670,7 +678,10 @@ class Master:
         if not error and not tasks:
             error = "Task group is empty"
         if not error and not available.contains(needed):
-            error = f"Task group uses more resources {needed.to_v0()} than available {available.to_v0()}"
+            error = (
+                f"Task group uses more resources {needed.to_v0()} "
+                f"than available {available.to_v0()}"
+            )
         if error:
             for task_info in tasks:
                 self._reject(framework, task_info, "REASON_TASK_GROUP_INVALID", error)
@@ -871,9 +882,9 @@ class Master:
         for item in wanted:
             task_id = value(item.get("task_id"))
             agent_id = value(item.get("agent_id"))
-            task = framework.tasks.get(task_id) or framework.unreachable_tasks.get(task_id)
-            if task is not None:
-                self.send_update(framework, self._reconciled(task, now))
+            known = framework.tasks.get(task_id) or framework.unreachable_tasks.get(task_id)
+            if known is not None:
+                self.send_update(framework, self._reconciled(known, now))
                 continue
             if agent_id and agent_id in self.recovered_agents:
                 continue  # the agent may still re-register: say nothing yet, as Mesos does

@@ -48,7 +48,8 @@ class MasterHttp:
         leader = self.master.leader_info
         if leader is None:
             return text(503, "No leader elected")
-        base = f"//{leader.get('hostname') or leader.get('address', {}).get('ip')}:{leader.get('port', 5050)}"
+        host = leader.get("hostname") or leader.get("address", {}).get("ip")
+        base = f"//{host}:{leader.get('port', 5050)}"
         path = request.path
         if path in ("/redirect", "/master/redirect"):
             return text(307, headers={"Location": base})
