@@ -184,16 +184,22 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     return Check("leader.mesos resolves through spartan", node, probe)
 
 
-def units_healthy(node: Node) -> Check:
+def health_url(node: Node) -> str:
+    """Where the node's /system/health/v1 answers from the host."""
     # Diagnostics listens on its own TCP port on masters; on agents Admin
     # Router Agent fronts it, as in DC/OS.
     if node.role is Role.MASTER:
         port = package_port("dcos-diagnostics")
     else:
         port = package_port("adminrouter", "agent")
+    return f"http://{node.ip_address}:{port}/system/health/v1"
+
+
+def units_healthy(node: Node) -> Check:
+    url = health_url(node)
 
     def probe() -> tuple[bool, str]:
-        health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
+        health = http_json(url)
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
             for u in health.get("units", [])
