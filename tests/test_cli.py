@@ -282,3 +282,19 @@ def test_web_says_when_no_id_token_can_be_minted(cli: Cli, provider: FakeProvide
     provider.fail_command("id-token", 1, b"", b"no such user")
     result = cli("docker", "web", "-c", "w3")
     assert result.code == 1 and "minting an ID token for you@example.com" in result.err
+
+
+def test_a_public_resolver_is_warned_about(
+    cli: Cli, provider: FakeProvider, tmp_path: Path
+) -> None:
+    from minidcos.installer import build
+
+    installer = build.build(tmp_path / "dcos_generate_config.sh")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("resolvers: [8.8.8.8]\n")
+    result = cli(
+        "docker", "create", str(installer), "-c", "pub", "--no-wait", "--extra-config", str(extra)
+    )
+    assert result.code == 0, result.err
+    assert "warning: resolvers: 8.8.8.8 is public" in result.err
+    assert "sent off this machine" in result.err
