@@ -54,7 +54,8 @@ def login_hint(cluster_id: str, master: Node) -> str | None:
     run = f"minidcos docker run -c {cluster_id} -- /opt/mesosphere/bin"
     return "\n".join(
         [
-            f"Log in to DC/OS at http://{master_ip}/ (auth is on: oauth_enabled). An ID token:",
+            f"Log in to DC/OS at http://{master_ip}/ (auth is on: oauth_enabled):",
+            f"  `minidcos docker web -c {cluster_id}` prints a link that logs you in. An ID token:",
             f"  {run}/dcos-oauth id-token you@example.com",
             "  then paste it where `dcos auth login` asks for it, or POST it:",
             f"  curl -X POST http://{master_ip}/acs/api/v1/auth/login "

@@ -243,6 +243,29 @@ def test_the_exhibitor_page(browser: Browser, cluster: Cluster) -> None:
     browser.screenshot("exhibitor")
 
 
+def test_catalog_installs_and_uninstalls_a_package(browser: Browser, cluster: Cluster) -> None:
+    cosmos = cluster.masters[0].run(["systemctl", "cat", "dcos-cosmos.service"], check=False)
+    if cosmos.returncode != 0:
+        browser.open("/#/catalog")
+        browser.wait_text("[data-testid=api-error]", lambda t: "Cosmos" in t, "Cosmos's absence")
+        pytest.skip("Cosmos (dcos-cosmos) is not part of this distribution yet")
+    browser.open("/#/catalog")
+    names = browser.wait_text("[data-testid=package-grid]", bool, "the Universe's packages")
+    name = "greeter" if "greeter" in names.split() else names.split()[0]
+    browser.open(f"/#/catalog/packages/{name}")
+    browser.wait_for("[data-testid=package-options]", f"{name}'s options")
+    browser.screenshot("catalog-package")
+    browser.click("[data-testid=install]", "Install")
+    browser.wait_for("[data-testid=install-result]", f"{name} installed", 60)
+    browser.open("/#/catalog/installed")
+    browser.wait_text("[data-testid=installed-table]", lambda t: name in t, "the installed list")
+    browser.click("[data-testid=uninstall]", "Uninstall")
+    browser.click("[data-testid=confirm]", "the Uninstall button of the dialog")
+    browser.wait_text(
+        "[data-testid=installed-table]", lambda t: name not in t, f"{name} uninstalled", 60
+    )
+
+
 def test_an_api_failure_is_a_message_not_a_blank_page(browser: Browser) -> None:
     browser.open("/#/services/detail/%2Fno-such-service")
     text = browser.wait_text("[data-testid=api-error]", bool, "an error message")

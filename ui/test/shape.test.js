@@ -210,4 +210,9 @@ test("schemaFields and optionsFromFields: nested JSON schema to a form and back"
   assert.deepEqual(optionsFromFields(fields, { "service.instances": "3", "service.debug": "true" }), {
     service: { instances: 3, debug: true },
   });
+  const labels = [{ path: "labels", type: "array" }];
+  assert.deepEqual(optionsFromFields(labels, { labels: '[{"key": "a", "value": "b"}]' }), {
+    labels: [{ key: "a", value: "b" }],
+  });
+  assert.deepEqual(optionsFromFields(labels, { labels: "[oops" }), { labels: "[oops" });
 });

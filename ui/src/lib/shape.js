@@ -420,6 +420,14 @@ export function optionsFromFields(fields, values) {
       value = Number.isFinite(n) && String(value).trim() !== "" ? n : value;
     } else if (field.type === "boolean") {
       value = value === true || value === "true";
+    } else if ((field.type === "array" || field.type === "object") && typeof value === "string") {
+      // Typed as JSON; left as text when it is not, so that Cosmos's
+      // validation says what is wrong with it.
+      try {
+        value = JSON.parse(value);
+      } catch (_) {
+        // kept as typed
+      }
     }
     const parts = field.path.split(".");
     let at = options;

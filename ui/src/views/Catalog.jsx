@@ -87,13 +87,15 @@ function OptionField({ field, value, onChange }) {
       />
     );
   }
+  const json = field.type === "array" || field.type === "object";
+  const shown = json && typeof value !== "string" ? JSON.stringify(value ?? null) : value;
   return (
     <TextInput
       id={`option-${field.path}`}
       type={field.type === "integer" || field.type === "number" ? "number" : "text"}
-      inputLabel={label}
+      inputLabel={json ? `${label} (JSON)` : label}
       hintContent={field.description}
-      value={value ?? ""}
+      value={shown ?? ""}
       onChange={(e) => onChange(e.target.value)}
     />
   );
