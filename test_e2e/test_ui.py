@@ -132,9 +132,9 @@ def test_deploy_an_app_from_the_form_and_see_it_running(browser: Browser) -> Non
     browser.wait_text("[data-testid=status]", lambda t: t.startswith("Running"), "Running", 90)
     browser.open("/#/services/overview/%2Fui-e2e")
     browser.wait_text("[data-testid=services-table]", lambda t: "Running" in t, "the group's list")
+    browser.screenshot("services")
     browser.open("/#/services")
     browser.wait_text("[data-testid=services-table]", lambda t: "ui-e2e" in t, "the group row")
-    browser.screenshot("services")
 
 
 def test_scale_the_app(browser: Browser, master_url: str, token: str | None) -> None:
@@ -152,6 +152,7 @@ def test_scale_the_app(browser: Browser, master_url: str, token: str | None) -> 
     browser.wait_text("[data-testid=tasks-TASK_RUNNING] .count", lambda t: t == "2", "2 tasks")
     browser.wait_text("[data-testid=alloc-cpus-used]", lambda t: float(t or 0) >= 0.2, "0.2 CPUs")
     browser.wait_text("[data-testid=services-Running] .count", lambda t: t == "1", "1 service")
+    browser.wait_text("[data-testid=components-total] .count", bool, "the components")
     browser.screenshot("dashboard")
 
 

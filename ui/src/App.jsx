@@ -64,7 +64,9 @@ function useClusterName() {
 function Header({ onLogout }) {
   const { name, version } = useClusterName();
   return (
-    <HeaderBar bgColor="#1b2029">
+    // ui-kit's theme wins over HeaderBar's bgColor: the wrapper paints it.
+    <div className="header-wrap">
+    <HeaderBar>
       <div className="header">
         <a className="brand" href="#/dashboard">
           DC/OS
@@ -81,6 +83,7 @@ function Header({ onLogout }) {
         </button>
       </div>
     </HeaderBar>
+    </div>
   );
 }
 
