@@ -111,10 +111,12 @@ class Browser:
 
 
 @contextmanager
-def chromium(base: str) -> Iterator[Browser]:
+def chromium(base: str, page_load_strategy: str = "normal") -> Iterator[Browser]:
+    """A fresh headless Chromium; "eager" returns from navigations at DOMContentLoaded."""
     require_chromium()
     profile = tempfile.mkdtemp(prefix="minidcos-chromium-")
     options = webdriver.ChromeOptions()
+    options.page_load_strategy = page_load_strategy
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)

@@ -18,8 +18,23 @@ function changed() {
 
 const INTERESTING = new Set(["TASK_ADDED", "TASK_UPDATED", "AGENT_ADDED", "AGENT_REMOVED", "FRAMEWORK_ADDED", "FRAMEWORK_REMOVED"]);
 
+// Leaving the page must close the stream: a stream the browser keeps open
+// past a navigation holds one of its few connections to the host.
+window.addEventListener("pagehide", () => {
+  stopped = true;
+  if (subscription) subscription.unsubscribe();
+  subscription = null;
+});
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    stopped = false;
+    follow();
+  }
+});
+let stopped = false;
+
 function follow() {
-  if (subscription) return;
+  if (subscription || stopped) return;
   subscription = stream({ type: "SUBSCRIBE" }, "/mesos/api/v1").subscribe(
     (record) => {
       let event = record;

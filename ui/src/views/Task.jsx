@@ -49,11 +49,18 @@ export function LogViewer({ taskId, file }) {
         retry = setTimeout(open, 2000);
       };
     };
-    open();
-    return () => {
+    const close = () => {
       closed = true;
       clearTimeout(retry);
       if (source) source.close();
+    };
+    // A stream left open past a navigation would hold one of the browser's
+    // few connections to the host.
+    window.addEventListener("pagehide", close);
+    open();
+    return () => {
+      window.removeEventListener("pagehide", close);
+      close();
     };
   }, [taskId, file]);
 
