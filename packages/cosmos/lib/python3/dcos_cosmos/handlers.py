@@ -266,5 +266,3 @@ def install_response_v1(v2: JSON) -> JSON:
         "packageVersion": v2["packageVersion"],
         "appId": v2["appId"],
     }
-
-

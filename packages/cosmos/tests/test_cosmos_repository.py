@@ -7,7 +7,7 @@ import gzip
 import json
 
 import pytest
-from conftest import DCOS_VERSION, FakeZooKeeper, RepoServer, fixture_repository
+from cosmos_fakes import DCOS_VERSION, FakeZooKeeper, RepoServer, fixture_repository
 from dcos_cosmos import errors
 from dcos_cosmos.repository import (
     REPOSITORIES_ZNODE,
