@@ -261,6 +261,35 @@ def metronome_answers(node: Node) -> Check:
     return Check("Metronome answers through Admin Router", node, probe)
 
 
+def marathon_registered(node: Node) -> Check:
+    """Marathon answers through Admin Router and is a subscribed `marathon` framework in Mesos."""
+    port = package_port("adminrouter")
+    tokens: list[str | None] = []  # minted once, on the first probe (auth may be off: None)
+
+    def probe() -> tuple[bool, str]:
+        has_marathon = node.run(
+            ["test", "-e", "/etc/systemd/system/dcos-marathon.service"], check=False
+        )
+        if has_marathon.returncode != 0:
+            return True, "skipped: this installer has no Marathon"
+        if not tokens:
+            tokens.append(iam.test_user_token(node) if iam.auth_enabled(node) else None)
+        token = tokens[0]
+        info = http_json(f"http://{node.ip_address}:{port}/marathon/v2/info", token=token)
+        framework_id = info.get("frameworkId")
+        if info.get("name") != "marathon" or not framework_id:
+            return False, f"/marathon/v2/info: leader {info.get('leader')}, no framework id yet"
+        frameworks = http_json(f"http://{node.ip_address}:{port}/mesos/frameworks", token=token)[
+            "frameworks"
+        ]
+        mine = [f for f in frameworks if f.get("id") == framework_id]
+        if not mine or mine[0].get("name") != "marathon" or not mine[0].get("active"):
+            return False, f"framework {framework_id} is not an active framework in Mesos"
+        return True, f"framework {framework_id}, leader {info.get('leader')}"
+
+    return Check("Marathon answers through Admin Router, registered in Mesos", node, probe)
+
+
 def units_healthy(node: Node) -> Check:
     # Diagnostics listens on its own TCP port on masters; on agents Admin
     # Router Agent fronts it, as in DC/OS.
@@ -299,6 +328,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     checks += [iam_answers(m) for m in masters]
     checks += [cosmos_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
+    checks += [marathon_registered(masters[0])]
     checks += [metronome_answers(m) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks
