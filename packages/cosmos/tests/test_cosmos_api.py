@@ -77,7 +77,7 @@ def test_search_lists_each_package_once_selected_first(cosmos: Cosmos) -> None:
     response = call(cosmos, "/package/search", {})
     assert response.content_type == media("search-response")
     packages = ok(response)["packages"]
-    assert [p["name"] for p in packages] == ["greeter", "nginx"]
+    assert [p["name"] for p in packages] == ["greeter", "marathon", "nginx"]
     greeter = packages[0]
     assert greeter["currentVersion"] == "0.2.0"
     assert greeter["versions"] == {"0.2.0": 1, "0.1.0": 0}
@@ -116,6 +116,22 @@ def test_describe_v3_and_v2(cosmos: Cosmos) -> None:
     )
     assert old["packagingVersion"] == "3.0" and "releaseVersion" not in old
     assert old["config"]["properties"]["greeter"]["properties"]["who"]["default"] == "DC/OS"
+
+
+def test_marathon_on_marathon_renders_its_own_framework_name_and_zk_path(cosmos: Cosmos) -> None:
+    app = ok(call(cosmos, "/package/render", {"packageName": "marathon"}))["marathonJson"]
+    assert app["id"] == "/marathon-user"
+    assert app["env"] == {
+        "MARATHON_FRAMEWORK_NAME": "marathon-user",
+        "MARATHON_ZK": "zk://master.mesos:2181/universe/marathon-user",
+    }
+    assert app["labels"]["DCOS_PACKAGE_FRAMEWORK_NAME"] == "marathon-user"
+    options = {"service": {"name": "mom"}, "marathon": {"framework-name": "second"}}
+    app = ok(call(cosmos, "/package/render", {"packageName": "marathon", "options": options}))[
+        "marathonJson"
+    ]
+    assert (app["id"], app["env"]["MARATHON_FRAMEWORK_NAME"]) == ("/mom", "second")
+    assert app["env"]["MARATHON_ZK"].endswith("/universe/mom")
 
 
 def test_describe_v2_refuses_a_v4_package_with_upgrades(cosmos: Cosmos) -> None:

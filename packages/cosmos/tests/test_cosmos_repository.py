@@ -21,7 +21,7 @@ from dcos_cosmos.repository import (
 def test_fetch_sends_cosmos_headers(repo_server: RepoServer) -> None:
     uri = repo_server.serve("/repo", fixture_repository())
     repo = fetch(PackageRepository("U", uri), DCOS_VERSION)
-    assert [p.name for p in repo.packages] == ["nginx", "greeter", "greeter"]
+    assert [p.name for p in repo.packages] == ["nginx", "marathon", "greeter", "greeter"]
     assert [p.version for p in repo.by_name("greeter")] == ["0.2.0", "0.1.0"]
     headers = repo_server.requests[-1]
     assert headers["user-agent"] == f"cosmos/0.4.4 dcos/{DCOS_VERSION}"
@@ -39,7 +39,7 @@ def test_gzip_encoded_repository(repo_server: RepoServer) -> None:
         body,
         {"Content-Encoding": "gzip"},
     )
-    assert len(fetch(PackageRepository("U", repo_server.url("/gz")), DCOS_VERSION).packages) == 3
+    assert len(fetch(PackageRepository("U", repo_server.url("/gz")), DCOS_VERSION).packages) == 4
 
 
 def test_wrong_content_type(repo_server: RepoServer) -> None:
