@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -223,29 +225,47 @@ def test_options_render_into_the_app() -> None:
 
 
 def test_marathon_on_marathon_is_a_second_framework_torn_down_on_uninstall() -> None:
-    data = ok(rpc("install", {"packageName": "marathon"}, 2), 2)
-    assert data["appId"] == "/marathon-user"
-    wait_app_healthy("/marathon-user")
+    # A name of its own: a torn-down framework's state stays in ZooKeeper (as in
+    # DC/OS), and Mesos refuses a removed framework that comes back with its ID.
+    name = f"mom-{uuid.uuid4().hex[:8]}"
+    data = ok(
+        rpc("install", {"packageName": "marathon", "options": {"service": {"name": name}}}, 2), 2
+    )
+    assert data["appId"] == f"/{name}"
+    wait_app_healthy(f"/{name}")
 
     def registered() -> Poll[dict[str, Any]]:
-        info = session.get(f"{AR}/service/marathon-user/v2/info", timeout=10)
+        info = session.get(f"{AR}/service/{name}/v2/info", timeout=10)
         body = info.json() if info.status_code == 200 else {}
-        framework_id = body.get("frameworkId")
-        return Poll(bool(framework_id), body, f"/service/marathon-user/v2/info: {info.status_code}")
+        return Poll(
+            bool(body.get("frameworkId")), body, f"/service/{name}/v2/info: {info.status_code}"
+        )
 
     info = wait_for(registered, DEPLOY_TIMEOUT_S, "the second Marathon to register")
-    assert info["marathon_config"]["framework_name"] == "marathon-user"
-    assert info["zookeeper_config"]["zk"].endswith("/universe/marathon-user")
+    assert info["marathon_config"]["framework_name"] == name
+    assert info["zookeeper_config"]["zk"] == f"zk://master.mesos:2181/universe/{name}"
     frameworks = session.get(f"{AR}/mesos/frameworks", timeout=10).json()["frameworks"]
-    names = {f["name"] for f in frameworks if f.get("active")}
-    assert {"marathon", "marathon-user"} <= names
+    assert {"marathon", name} <= {f["name"] for f in frameworks if f.get("active")}
 
-    ok(rpc("uninstall", {"packageName": "marathon"}))
-    wait_app_gone("/marathon-user")
+    ok(rpc("uninstall", {"packageName": "marathon", "appId": f"/{name}"}))
+    wait_app_gone(f"/{name}")
 
     def torn_down() -> Poll[None]:
         frameworks = session.get(f"{AR}/mesos/frameworks", timeout=10).json()["frameworks"]
-        left = [f["id"] for f in frameworks if f["name"] == "marathon-user"]
-        return Poll(not left, detail=f"frameworks named marathon-user: {left}")
+        left = [f["id"] for f in frameworks if f["name"] == name]
+        return Poll(not left, detail=f"frameworks named {name}: {left}")
 
-    wait_for(torn_down, 60, "the marathon-user framework to be torn down")
+    wait_for(torn_down, 60, f"the {name} framework to be torn down")
+    remove_znode(f"/universe/{name}")
+
+
+def remove_znode(path: str) -> None:
+    from kazoo.client import KazooClient
+
+    masters = os.environ["MASTER_HOSTS"].split(",")
+    zk = KazooClient(hosts=",".join(f"{m}:2181" for m in masters))
+    zk.start(timeout=30)
+    try:
+        zk.delete(path, recursive=True)
+    finally:
+        zk.stop()
