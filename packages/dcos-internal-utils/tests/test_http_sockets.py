@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from dcos_internal_utils.http import (
@@ -69,7 +70,7 @@ def streaming_router(closed: list[bool]) -> Router:
 
     @routes.get("/stream")
     def stream(request: Request) -> Response:
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks() -> Iterator[bytes]:
             try:
                 yield b"one,"
                 yield b""

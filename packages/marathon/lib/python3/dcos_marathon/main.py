@@ -121,9 +121,8 @@ def main() -> None:
     service.election = ZkElection(
         None, service.config.host_port, f"{service.chroot}/leader-curator"
     )
-    placeholder = Marathon(
-        service.config, ZkStore(None, f"{service.chroot}/state"), service.events, service.find_master
-    )
+    store = ZkStore(None, f"{service.chroot}/state")
+    placeholder = Marathon(service.config, store, service.events, service.find_master)
     api = Api(placeholder, service.election)
 
     async def background() -> None:
