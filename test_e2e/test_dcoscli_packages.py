@@ -1,7 +1,8 @@
 """DC/OS's old CLI (dcoscli 0.6.1, unmodified) manages packages: `dcos package search`,
 `describe`, `install` (and its refusal of bad options, in the CLI's own words for Cosmos's
 JsonSchemaMismatch), `list`, `uninstall` and `repo list`, against Cosmos and the
-cluster's own Universe.
+cluster's own Universe; and diagnostics bundles: `dcos node diagnostics create`,
+`--list`, `download` and `delete`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -106,3 +108,27 @@ def test_install_list_and_uninstall(dcos: Dcos) -> None:
     assert "Uninstalled package [nginx] version [1.22.1]" in uninstall.stdout + uninstall.stderr
     empty = dcos("package", "list")
     assert "There are currently no installed packages" in empty.stdout + empty.stderr
+
+
+def test_diagnostics_bundle(dcos: Dcos, cluster: Cluster, tmp_path: Path) -> None:
+    created = dcos("node", "diagnostics", "create", "all")
+    assert "Job has been successfully started, available bundle: bundle-" in created.stdout, (
+        created.stdout + created.stderr
+    )
+    name = created.stdout.strip().rsplit(" ", 1)[-1]
+
+    def listed() -> Poll[None]:
+        answer = dcos("node", "diagnostics", "--list")
+        return Poll(name in answer.stdout, detail=answer.stdout + answer.stderr)
+
+    wait_for(listed, 300, f"{name} to be listed")
+    location = tmp_path / "bundle.zip"
+    download = dcos("node", "diagnostics", "download", name, f"--location={location}")
+    assert download.stdout.strip() == f"Diagnostics bundle downloaded to {location}"
+    with zipfile.ZipFile(location) as bundle:
+        names = bundle.namelist()
+    for node, role in [(cluster.masters[0], "master"), (cluster.agents[0], "agent")]:
+        assert f"{node.ip_address}_{role}/dcos-diagnostics-health.json" in names
+    deleted = dcos("node", "diagnostics", "delete", name)
+    assert deleted.stdout.strip().startswith("Deleted ")
+    assert dcos("node", "diagnostics", "--list").stdout.strip() == "No available diagnostic bundles"
