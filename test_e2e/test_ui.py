@@ -244,7 +244,9 @@ def test_the_exhibitor_page(browser: Browser, cluster: Cluster) -> None:
     browser.screenshot("exhibitor")
 
 
-def test_catalog_installs_and_uninstalls_a_package(browser: Browser, cluster: Cluster) -> None:
+def test_catalog_installs_and_uninstalls_a_package(
+    browser: Browser, cluster: Cluster, master_url: str, token: str | None
+) -> None:
     cosmos = cluster.masters[0].run(["systemctl", "cat", "dcos-cosmos.service"], check=False)
     if cosmos.returncode != 0:
         browser.open("/#/catalog")
@@ -252,12 +254,20 @@ def test_catalog_installs_and_uninstalls_a_package(browser: Browser, cluster: Cl
         pytest.skip("Cosmos (dcos-cosmos) is not part of this distribution yet")
     browser.open("/#/catalog")
     names = browser.wait_text("[data-testid=package-grid]", bool, "the Universe's packages")
+    browser.screenshot("catalog")
     name = "greeter" if "greeter" in names.split() else names.split()[0]
     browser.open(f"/#/catalog/packages/{name}")
     browser.wait_for("[data-testid=package-options]", f"{name}'s options")
+    greeting = f"Hallo-{MARKER}"
+    if name == "greeter":  # an option of its config schema, typed into its field
+        browser.type_into("[id='option-greeter.greeting']", greeting)
     browser.screenshot("catalog-package")
     browser.click("[data-testid=install]", "Install")
     browser.wait_for("[data-testid=install-result]", f"{name} installed", 60)
+    if name == "greeter":
+        app_id = browser.text_of("[data-testid=installed-app]")
+        app = api(master_url, token, f"/service/marathon/v2/apps{app_id}")["app"]
+        assert greeting in json.dumps(app), app
     browser.open("/#/catalog/installed")
     browser.wait_text("[data-testid=installed-table]", lambda t: name in t, "the installed list")
     browser.click("[data-testid=uninstall]", "Uninstall")

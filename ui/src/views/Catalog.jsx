@@ -166,8 +166,16 @@ function PackageDetail({ name }) {
             <div data-testid="install-result">
               <InfoBoxBanner
                 appearance="success"
-                message={`Installed ${result.packageName} ${result.packageVersion}${result.appId ? ` as ${result.appId}` : ""}. ${pkg.postInstallNotes || ""}`}
+                message={`Installed ${result.packageName} ${result.packageVersion}. ${pkg.postInstallNotes || ""}`}
               />
+              {result.appId ? (
+                <p>
+                  Its service:{" "}
+                  <a href={href("services", "detail", result.appId)} data-testid="installed-app">
+                    {result.appId}
+                  </a>
+                </p>
+              ) : null}
             </div>
           ) : null}
           <div className="form-actions">
