@@ -44,6 +44,8 @@ def mounts(mountinfo: str | None = None) -> dict[str, Mount]:
             found.setdefault(V2, mount)
         elif fstype == "cgroup":
             for option in super_options.split(","):
+                if option.startswith("name="):  # a named hierarchy: systemd's own, name=systemd
+                    found.setdefault(option, mount)
                 if option in ("rw", "ro") or "=" in option:
                     continue
                 found.setdefault(option, mount)
@@ -219,6 +221,24 @@ def _statistics_v2(where: Path) -> dict[str, Any]:
 
 
 V1_CONTROLLERS = ("cpuacct", "cpu", "memory", "blkio", "pids")
+
+
+def memory_peak(pid: int, found: dict[str, Mount] | None = None) -> tuple[int, int]:
+    """(OOM kills, highest usage in bytes) of the memory cgroup `pid` is in (0s if unknown)."""
+    try:
+        cgroups = process_cgroups(pid)
+    except OSError:
+        return 0, 0
+    found = found if found is not None else mounts()
+    if "memory" in found and "memory" in cgroups:
+        where = directory(found["memory"], cgroups["memory"])
+        oom = _keyed(where / "memory.oom_control").get("oom_kill", 0)
+        return oom, _int(where / "memory.max_usage_in_bytes") or 0
+    if V2 in found and V2 in cgroups:
+        where = directory(found[V2], cgroups[V2])
+        oom = _keyed(where / "memory.events").get("oom_kill", 0)
+        return oom, _int(where / "memory.peak") or 0
+    return 0, 0
 
 
 def _stamped(stats: dict[str, Any]) -> dict[str, Any]:
