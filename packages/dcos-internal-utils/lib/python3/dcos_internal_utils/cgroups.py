@@ -223,24 +223,6 @@ def _statistics_v2(where: Path) -> dict[str, Any]:
 V1_CONTROLLERS = ("cpuacct", "cpu", "memory", "blkio", "pids")
 
 
-def memory_peak(pid: int, found: dict[str, Mount] | None = None) -> tuple[int, int]:
-    """(OOM kills, highest usage in bytes) of the memory cgroup `pid` is in (0s if unknown)."""
-    try:
-        cgroups = process_cgroups(pid)
-    except OSError:
-        return 0, 0
-    found = found if found is not None else mounts()
-    if "memory" in found and "memory" in cgroups:
-        where = directory(found["memory"], cgroups["memory"])
-        oom = _keyed(where / "memory.oom_control").get("oom_kill", 0)
-        return oom, _int(where / "memory.max_usage_in_bytes") or 0
-    if V2 in found and V2 in cgroups:
-        where = directory(found[V2], cgroups[V2])
-        oom = _keyed(where / "memory.events").get("oom_kill", 0)
-        return oom, _int(where / "memory.peak") or 0
-    return 0, 0
-
-
 def _stamped(stats: dict[str, Any]) -> dict[str, Any]:
     if stats:
         stats["timestamp"] = round(time.time(), 3)

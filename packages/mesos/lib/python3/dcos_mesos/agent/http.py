@@ -20,7 +20,7 @@ from dcos_mesos.resources import Resources
 from dcos_mesos.streams import json_response
 
 # How long a task's exit helper is kept waiting while the rest of its output is sent.
-EXIT_DRAIN_S = 1.5
+EXIT_DRAIN_S = 0.5
 
 
 def text(status: int, body: str = "") -> web.Response:
