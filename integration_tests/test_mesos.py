@@ -8,6 +8,7 @@ a real framework must.
 from __future__ import annotations
 
 import base64
+import functools
 import http.server
 import json
 import os
@@ -118,11 +119,14 @@ def wait_journal(
     master: str, status: dict[str, Any], framework_id: str, executor_id: str, lines: dict[str, str]
 ) -> None:
     """Wait until each stream's entries hold its line."""
+
+    def holds(stream: str, line: str) -> Poll[str]:
+        text = journal(master, status, framework_id, executor_id, stream)
+        return Poll(line in text, text)
+
     for stream, line in lines.items():
         wait_for(
-            lambda s=stream, ln=line: Poll(
-                ln in (text := journal(master, status, framework_id, executor_id, s)), text
-            ),
+            functools.partial(holds, stream, line),
             10,
             f"{line} in the task's {stream} journal entries",
         )
