@@ -166,11 +166,14 @@ def test_a_slow_dcos_metrics_stops_holding_launches_up(
         return time.monotonic() - start
 
     async def scenario() -> None:
-        # The first answer is waited for (a socket-activated dcos-metrics starting up)...
+        # The first answer is waited for, and its slowness forgiven (a socket-activated
+        # dcos-metrics starting up)...
         assert await launch("t1") >= 0.4
         assert "STATSD_UDP_PORT" in started[-1].env
-        # ...but it came late, so the next launch does not wait for its own.
-        assert await launch("t2") < 0.3
+        assert await launch("t2") >= 0.4
+        assert "STATSD_UDP_PORT" in started[-1].env
+        # ...but the second came late too, so the next launch does not wait for its own.
+        assert await launch("t2b") < 0.3
         assert "STATSD_UDP_PORT" not in started[-1].env
         metrics.delay = 0.0  # dcos-metrics is quick again: launches wait for it again
         await asyncio.sleep(0.5)

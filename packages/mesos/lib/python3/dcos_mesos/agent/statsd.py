@@ -9,7 +9,8 @@ the launch goes on (fetching, images, the sandbox).
 A launch never waits long for it: without dcos-metrics the answer is an
 immediate "nothing"; while dcos-metrics answers promptly the launch waits for
 it up to the registration's own limit (a socket-activated dcos-metrics takes a
-moment to start the first time); once an answer took longer than `SLOW_S`,
+moment to start, so the first answer may be slow); once an answer took longer
+than `SLOW_S`,
 launches stop waiting for it, and only one question at a time goes to it,
 until it answers promptly again. A task that started without an address runs
 without one, as on a DC/OS agent without the metrics module. The questions
@@ -48,6 +49,7 @@ class StatsdAddresses:
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="statsd")
         self._lock = threading.Lock()
         self._asking = 0  # questions dcos-metrics has not answered yet
+        self._answered = False  # any question at all (the first starts dcos-metrics)
         self.prompt = True  # the last answer came within SLOW_S
 
     def request(self, container_id: str) -> asyncio.Future[dict[str, str]] | None:
@@ -70,7 +72,10 @@ class StatsdAddresses:
         finally:
             with self._lock:
                 self._asking -= 1
-                self.prompt = time.monotonic() - start < SLOW_S
+                # The first question starts a socket-activated dcos-metrics: its slowness
+                # says nothing about the next answers.
+                self.prompt = time.monotonic() - start < SLOW_S or not self._answered
+                self._answered = True
 
     async def environment(self, request: asyncio.Future[dict[str, str]]) -> dict[str, str]:
         """The task's STATSD_UDP_HOST and STATSD_UDP_PORT, or {} if dcos-metrics has none
