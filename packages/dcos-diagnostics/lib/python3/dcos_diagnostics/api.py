@@ -51,6 +51,7 @@ def make_router(role: str, local_ip: str) -> Router:
                 found = ", ".join(f"{k} {v}" for k, v in request.params.items())
                 return Response.error(404, f"{what} not found: {found}")
             return Response.json(result)
+
         return handler
 
     router.get(BASE + "/report")(view(lambda r: r, "report"))
