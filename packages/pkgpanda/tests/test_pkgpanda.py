@@ -331,3 +331,27 @@ def test_ldd_output_is_read_for_every_file(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(assemble_module, "_run", lambda args: "\tlibfoo.so.1 => not found\n")
     with pytest.raises(AssembleError, match=r"libfoo\.so\.1 => not found"):
         assemble_module.dependencies([Path("/a/python3.11")])
+
+
+def test_a_package_from_the_bootstrap_is_assembled_at_setup(
+    tmp_path: Path, repo: tuple[Path, list[str]]
+) -> None:
+    """The bootstrap tarball brings packages unassembled: setup assembles them once."""
+    serve, ids = repo
+    source = tmp_path / "usr/bin"
+    source.mkdir(parents=True)
+    spec = {"links": {"bin/python": "python3.11"}, "files": {"lib/x.pth": ["/usr/lib"]}}
+    python_id = package(serve, "python", {"name": "python", "assemble": spec}, {})
+    ids = [*ids, python_id]
+    (serve / "package_lists" / "L1.package_list.json").write_text(json.dumps(ids))
+    layout = node(tmp_path, serve, "slave")
+    # As dcos_install.sh leaves it: the package folder unpacked, nothing assembled.
+    (layout.packages / python_id).mkdir(parents=True)
+    (layout.packages / python_id / "buildinfo.json").write_text(
+        json.dumps({"name": "python", "assemble": spec})
+    )
+    assert setup(layout, block=False, run_systemctl=Recorder()) == 0
+    assert os.readlink(layout.packages / python_id / "bin/python") == "python3.11"
+    assert os.readlink(layout.root / "bin/python").endswith("active/python/bin/python")
+    assert sorted(p.name for p in layout.packages.iterdir() if p.name.startswith(".")) == []
+    assert setup(layout, block=False, run_systemctl=Recorder()) == 0  # assembled once

@@ -18,7 +18,6 @@ Each prints what it found and exits 0 (OK), 1 (warning), 2 (failure) or
 from __future__ import annotations
 
 import argparse
-import ctypes
 import grp
 import ipaddress
 import json
@@ -27,7 +26,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +65,8 @@ Outcome = tuple[str, int]
 
 
 def _get_json(url: str) -> object:
+    import urllib.request  # here: the checks that need no HTTP start faster without it
+
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             return json.load(response)
@@ -152,27 +152,28 @@ def journald(opts: Options, path: str) -> Outcome:
     )
 
 
-class _Timex(ctypes.Structure):
-    # struct timex (linux/timex.h) up to the fields read here; the kernel writes the
-    # whole struct, so the buffer is padded to its full size.
-    _fields_ = [
-        ("modes", ctypes.c_uint),
-        ("offset", ctypes.c_long),
-        ("freq", ctypes.c_long),
-        ("maxerror", ctypes.c_long),
-        ("esterror", ctypes.c_long),
-        ("status", ctypes.c_int),
-        ("_rest", ctypes.c_byte * 200),
-    ]
-
-
 STA_UNSYNC = 0x0040
 MAX_ESTIMATED_ERROR_US = 16_000_000
 
 
 def clock(opts: Options) -> Outcome:
+    import ctypes
+
+    class Timex(ctypes.Structure):
+        # struct timex (linux/timex.h) up to the fields read here; the kernel writes the
+        # whole struct, so the buffer is padded to its full size.
+        _fields_ = [
+            ("modes", ctypes.c_uint),
+            ("offset", ctypes.c_long),
+            ("freq", ctypes.c_long),
+            ("maxerror", ctypes.c_long),
+            ("esterror", ctypes.c_long),
+            ("status", ctypes.c_int),
+            ("_rest", ctypes.c_byte * 200),
+        ]
+
     libc = ctypes.CDLL(None, use_errno=True)
-    buf = _Timex()
+    buf = Timex()
     if libc.adjtimex(ctypes.byref(buf)) < 0:
         raise CheckError(f"unable to make a system call adjtimex: errno {ctypes.get_errno()}")
     if buf.maxerror > MAX_ESTIMATED_ERROR_US:

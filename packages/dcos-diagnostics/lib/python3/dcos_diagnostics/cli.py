@@ -36,7 +36,7 @@ def node_role(flag: str, config_path: str) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    role = node_role(args.role, args.config or str(checks.ROLE_CONFIG))
+    role = node_role(args.check_role or args.role, args.config or str(checks.ROLE_CONFIG))
     try:
         config = runner.load(Path(args.check_config))
     except (OSError, ValueError) as exc:
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("names", nargs="*", help="only these checks")
     check.add_argument("--check-config", default=str(runner.DEFAULT_CONFIG))
     check.add_argument("--list", action="store_true", help="list the checks, do not run them")
+    # cobra's persistent flags: accepted after the subcommand as well.
+    check.add_argument("--role", dest="check_role", default="", help="set node role")
     args = parser.parse_args(argv)
     if args.version:
         print(f"Version: {__version__}")

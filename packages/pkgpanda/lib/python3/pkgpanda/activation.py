@@ -123,13 +123,40 @@ def fetch_packages(layout: Layout, repository: str, package_ids: list[str]) -> l
             partial.mkdir(parents=True)
             with tarfile.open(tarball) as tar:
                 tar.extractall(partial)
-            spec = json.loads((partial / "buildinfo.json").read_text()).get("assemble")
-            if spec:
-                assemble(spec, partial, layout.packages / package_id)
-                log(f"assembled {package_id} from this node's software")
+            assemble_into(partial, layout.packages / package_id)
             partial.rename(layout.packages / package_id)
             log(f"fetched {package_id}")
     return missing
+
+
+ASSEMBLED = ".assembled"  # marks a package folder whose `assemble` step is done
+
+
+def assemble_into(work: Path, final: Path) -> None:
+    """Run the package's `assemble` step (if it has one) in `work`, for a package at `final`."""
+    spec = json.loads((work / "buildinfo.json").read_text()).get("assemble")
+    if spec and not (work / ASSEMBLED).exists():
+        assemble(spec, work, final)
+        (work / ASSEMBLED).touch()
+        log(f"assembled {final.name} from this node's software")
+
+
+def assemble_packages(layout: Layout, package_ids: list[str]) -> None:
+    """Assemble the packages that arrived unassembled (in the bootstrap): each is rebuilt
+    beside the original and swapped in, so a package folder is never half assembled."""
+    for package_id in package_ids:
+        path = layout.packages / package_id
+        info = json.loads((path / "buildinfo.json").read_text())
+        if not info.get("assemble") or (path / ASSEMBLED).exists():
+            continue
+        partial = layout.packages / f".{package_id}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(path, partial, symlinks=True)
+        assemble_into(partial, path)
+        old = layout.packages / f".{package_id}.old"
+        path.rename(old)
+        partial.rename(path)
+        shutil.rmtree(old)
 
 
 def link(target: Path, link_path: Path) -> None:
@@ -240,6 +267,7 @@ def setup(
         package_ids = json.loads(listing.read_text())
     layout.packages.mkdir(parents=True, exist_ok=True)
     fetch_packages(layout, repository, package_ids)
+    assemble_packages(layout, package_ids)
 
     layout.wants.mkdir(parents=True, exist_ok=True)
     wanted = activate(layout, package_ids, roles, users)
