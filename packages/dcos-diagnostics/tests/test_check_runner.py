@@ -162,3 +162,32 @@ def test_journald_check(tmp_path: Path) -> None:
     os.chmod(journal, 0o700)
     with pytest.raises(checks.CheckError, match="group r-- bit must be set"):
         checks.journald(checks.Options("master", "", ""), str(journal))
+
+
+def test_dcos_checks_commands_run_in_process_with_the_same_answers() -> None:
+    config = {
+        "cluster_checks": {
+            "tar": {
+                "description": "",
+                "cmd": ["/opt/mesosphere/bin/dcos-checks", "executable", "tar"],
+                "timeout": "1s",
+            },
+            "vim": {
+                "description": "",
+                "cmd": ["/opt/mesosphere/bin/dcos-checks", "executable", "vim"],
+                "timeout": "1s",
+            },
+            "bad": {
+                "description": "",
+                "cmd": ["/opt/mesosphere/bin/dcos-checks", "nope"],
+                "timeout": "1s",
+            },
+        },
+        "check_env": {"PATH": os.environ["PATH"]},
+    }
+    report = runner.run(config, "cluster", "master").to_json()
+    assert report["checks"]["tar"] == {"output": "", "status": 0}
+    assert report["checks"]["vim"]["status"] == 1
+    assert "Choose from valid list of executables" in report["checks"]["vim"]["output"]
+    assert report["checks"]["bad"]["status"] == 2  # argparse's usage error
+    assert report["status"] == 2

@@ -19,11 +19,20 @@ def _wants(tmp_path: Path, wanted: list[str]) -> Path:
 
 def test_exactly_the_wanted_units(tmp_path: Path) -> None:
     """As DC/OS's diagnostics: a timer's service that is not wanted is not reported."""
-    wants = _wants(tmp_path, ["dcos-signal.timer", "dcos-log-agent.socket",
-                              "dcos-log-agent.service", "dcos-exhibitor.service"])
+    wants = _wants(
+        tmp_path,
+        [
+            "dcos-signal.timer",
+            "dcos-log-agent.socket",
+            "dcos-log-agent.service",
+            "dcos-exhibitor.service",
+        ],
+    )
     (tmp_path / "system/dcos-signal.service").write_text("[Service]\n")
     assert units.discover(wants) == [
-        "dcos-exhibitor.service", "dcos-log-agent.service", "dcos-log-agent.socket",
+        "dcos-exhibitor.service",
+        "dcos-log-agent.service",
+        "dcos-log-agent.socket",
         "dcos-signal.timer",
     ]
 
