@@ -173,10 +173,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.BaseServer):
         return self.socket.accept()
 
     def shutdown_request(self, request: Any) -> None:
-        try:
+        with contextlib.suppress(OSError):
             request.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
         request.close()
 
     def server_close(self) -> None:
