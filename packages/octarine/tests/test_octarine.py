@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,7 +79,7 @@ def test_transparent_proxy_uses_the_host_header(backend: int) -> None:
 def test_client_asks_the_server_for_its_port(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     query_sock, port_sock = cli.sockets("test")
     threading.Thread(
         target=cli.answer_port_queries, args=(query_sock, port_sock, 40123), daemon=True

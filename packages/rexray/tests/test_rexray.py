@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dcos_internal_utils.http import Request
@@ -32,11 +33,11 @@ def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "vfs", tmp_path / "volumes", mounts=FakeMounts())  # type: ignore[arg-type]
 
 
-def call(store: Store, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+def call(store: Store, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     request = Request("POST", path, {}, {}, json.dumps(body or {}).encode())
     response = make_router(store).dispatch(request)
     assert response.status == 200 and response.content_type == CONTENT_TYPE
-    return json.loads(response.body)
+    return dict(json.loads(response.body))
 
 
 def test_activate_says_it_is_a_volume_driver(store: Store) -> None:
