@@ -355,3 +355,15 @@ def test_a_package_from_the_bootstrap_is_assembled_at_setup(
     assert os.readlink(layout.root / "bin/python").endswith("active/python/bin/python")
     assert sorted(p.name for p in layout.packages.iterdir() if p.name.startswith(".")) == []
     assert setup(layout, block=False, run_systemctl=Recorder()) == 0  # assembled once
+
+
+def test_the_python_package_s_pythonpath_is_where_pkgpanda_links_modules() -> None:
+    """PYTHONPATH comes from the python package, as in DC/OS; pkgpanda links the packages'
+    modules into the same folder, named after the node's python3 (the one it runs on)."""
+    from pkgpanda.activation import SITE_PACKAGES
+
+    packages = Path(__file__).resolve().parents[2]
+    python = json.loads((packages / "python" / "buildinfo.json").read_text())
+    assert python["environment"]["PYTHONPATH"] == f"/opt/mesosphere/{SITE_PACKAGES}"
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert python["assemble"]["executables"] == {f"bin/{version}": f"/usr/bin/{version}"}
