@@ -43,9 +43,10 @@ path-exclude=/usr/share/doc/*
 path-include=/usr/share/doc/*/copyright
 path-exclude=/usr/share/locale/*
 DPKG
-# ... and none of what debootstrap installed before that rule existed.
-find "$root/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
-rm -rf "$root"/usr/share/man/* "$root"/usr/share/locale/*
+# ... and none of what debootstrap installed before that rule existed. The
+# folders stay: some packages' scripts link into them (openjdk's man pages).
+find "$root/usr/share/doc" ! -name copyright ! -type d -delete
+find "$root/usr/share/man" "$root/usr/share/locale" ! -type d -delete
 
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 : >"$root/etc/machine-id"

@@ -69,11 +69,23 @@ class RegistryContainer:
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # 409: another run made it first
                 raise ProviderError(f"creating the registry {self.name} failed: {exc}") from exc
-        try:
-            api.start(self.name)
-        except docker.errors.APIError as exc:
-            raise ProviderError(f"starting the registry {self.name} failed: {exc}") from exc
+        self._start()
         return self._wait_answering()
+
+    def _start(self) -> None:
+        # The engine reserves the name before the winner's container exists: the
+        # loser of a race may see "no such container" for a moment.
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                self.client.api.start(self.name)
+                return
+            except docker.errors.NotFound as exc:
+                if time.monotonic() > deadline:
+                    raise ProviderError(f"the registry {self.name} was never made") from exc
+            except docker.errors.APIError as exc:
+                raise ProviderError(f"starting the registry {self.name} failed: {exc}") from exc
+            time.sleep(0.1)
 
     def _wait_answering(self) -> RegistryInfo:
         deadline = time.monotonic() + START_TIMEOUT_S

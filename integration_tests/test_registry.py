@@ -1,0 +1,138 @@
+"""Pulls through the cluster's image registry, on a master and on an agent.
+
+Every node's Docker Engine uses the registry miniDC/OS runs beside the
+cluster (`minidcos-registry:5000`, on the cluster's own network) as its
+mirror for Docker Hub names and as an insecure registry, and reaches
+nothing outside the machine. The offline image set (minidcos/slim,
+minidcos/python3, minidcos/httpd) is in it from the start. Agents are
+reached with Mesos command tasks (mesos-execute), as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from mesos_tasks import MESOS_EXECUTE
+
+REGISTRY = "minidcos-registry:5000"
+MIRROR = f"http://{REGISTRY}/"
+SHIPPED = ("minidcos/slim", "minidcos/python3", "minidcos/httpd")
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json"
+)
+TASK_TIMEOUT_S = 180
+
+registry = requests.Session()
+registry.trust_env = False  # the registry is on the cluster's own network: never a proxy
+
+
+def docker_info(host: Any) -> dict[str, Any]:
+    return dict(json.loads(host.check_output("docker info --format '{{json .}}'")))
+
+
+def test_docker_info_works_on_a_master(host: Any) -> None:
+    info = docker_info(host)
+    assert info["ServerVersion"] and not info.get("ServerErrors")
+    # Its own /var/lib/docker volume: layers on overlay2, not copied whole with vfs.
+    assert info["Driver"] == "overlay2"
+    assert MIRROR in info["RegistryConfig"]["Mirrors"]
+    assert REGISTRY in info["RegistryConfig"]["IndexConfigs"]
+    assert not info["RegistryConfig"]["IndexConfigs"][REGISTRY]["Secure"]
+
+
+def test_the_registry_is_on_the_clusters_own_network(master_hosts: list[str]) -> None:
+    address = subprocess.run(
+        ["getent", "hosts", "minidcos-registry"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    # The last usable address of the cluster's /24, which no node takes.
+    assert address.rsplit(".", 1)[0] == master_hosts[0].rsplit(".", 1)[0]
+    assert address.endswith(".254")
+    assert registry.get(f"http://{REGISTRY}/v2/", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_offline_image_set_is_in_the_registry(name: str) -> None:
+    response = registry.get(f"http://{REGISTRY}/v2/{name}/tags/list", timeout=10)
+    assert response.status_code == 200 and "latest" in response.json()["tags"]
+
+
+def test_docker_pull_by_docker_hub_name_on_a_master(host: Any) -> None:
+    host.check_output("docker pull minidcos/python3:latest")
+    out = host.check_output("docker run --rm minidcos/python3 python3 -c 'print(6 * 7)'")
+    assert out.strip() == "42"
+
+
+def run_task(name: str, command: str) -> str:
+    """Run a command task on a private agent to its end; mesos-execute's output."""
+    proc = subprocess.run(
+        [MESOS_EXECUTE, "--master=leader.mesos:5050", f"--name={name}", f"--command={command}"],
+        capture_output=True,
+        text=True,
+        timeout=TASK_TIMEOUT_S,
+    )
+    return proc.stdout + proc.stderr
+
+
+def test_docker_pull_by_docker_hub_name_on_an_agent(agent_hosts: list[str]) -> None:
+    out = run_task(
+        "registry-pull",
+        "docker pull minidcos/httpd:latest && docker image inspect minidcos/httpd:latest",
+    )
+    assert "TASK_FINISHED" in out, out
+
+
+def test_an_image_the_registry_does_not_hold_fails_at_once(host: Any) -> None:
+    name = f"minidcos-test/not-loaded-{uuid.uuid4().hex[:8]}:1"
+    started = time.monotonic()
+    result = host.run("docker pull %s", name)
+    # Docker Hub is never tried: the daemon's way out of the machine is closed.
+    assert result.rc != 0 and time.monotonic() - started < 30, result.stderr
+    manifest = registry.get(f"http://{REGISTRY}/v2/{name.split(':')[0]}/manifests/1", timeout=10)
+    assert manifest.status_code == 404
+    assert manifest.json()["errors"][0]["code"] in ("MANIFEST_UNKNOWN", "NAME_UNKNOWN")
+
+
+@pytest.fixture
+def test_repository() -> Iterator[str]:
+    """A repository of this test's own; its manifests are deleted afterwards."""
+    repository = f"minidcos-test/retag-{uuid.uuid4().hex[:8]}"
+    yield repository
+    response = registry.head(
+        f"http://{REGISTRY}/v2/{repository}/manifests/1",
+        headers={"Accept": MANIFEST_TYPES},
+        timeout=10,
+    )
+    if response.status_code == 200:
+        digest = response.headers["Docker-Content-Digest"]
+        registry.delete(f"http://{REGISTRY}/v2/{repository}/manifests/{digest}", timeout=10)
+
+
+def build_and_push(host: Any, repository: str, marker: str) -> str:
+    """An image made here (minidcos/slim and a label), pushed under tag 1; its id."""
+    target = f"{REGISTRY}/{repository}:1"
+    dockerfile = f"FROM minidcos/slim:latest\nLABEL minidcos.test.marker={marker}\n"
+    host.check_output("printf %s | docker build -q -t %s -", dockerfile, target)
+    host.check_output("docker push %s", target)
+    image_id = host.check_output("docker image inspect -f '{{.Id}}' %s", target).strip()
+    host.run("docker rmi %s", target)
+    return str(image_id)
+
+
+def test_a_re_tagged_image_is_pulled_again(host: Any, test_repository: str) -> None:
+    """What forcePullImage relies on: the tag moved, and a pull gets the new image."""
+    first = build_and_push(host, test_repository, "first")
+    check = "docker pull {name}:1 && test \"$(docker image inspect -f '{{{{.Id}}}}' {name}:1)\" = {id}"
+    out = run_task("registry-retag-1", check.format(name=test_repository, id=first))
+    assert "TASK_FINISHED" in out, out
+    second = build_and_push(host, test_repository, "second")
+    assert second != first
+    out = run_task("registry-retag-2", check.format(name=test_repository, id=second))
+    assert "TASK_FINISHED" in out, out
