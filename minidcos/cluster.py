@@ -237,8 +237,8 @@ class Cluster:
             workspace.mkdir(parents=True)
             with deferred_interrupts():  # a network made but not known would be left behind
                 network = provider.create_network(spec.cluster_id, run_token)
-            if registry:
-                provider.attach_registry(network)
+                if registry:  # ... and one the registry joined unseen could not be removed
+                    provider.attach_registry(network)
             plans = spec.node_plans(network.subnet)
             mounts = list(spec.custom_volumes)
             if checked is not None:

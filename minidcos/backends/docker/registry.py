@@ -186,9 +186,12 @@ class RegistryContainer:
 def detach_registries(client: docker.DockerClient, network_id: str) -> None:
     """Take every registry (whatever its name) off a network that is about to be
     removed: the engine refuses to remove a network a container is attached to."""
-    registries = client.api.containers(
-        all=True, filters={"label": [LABEL], "network": [network_id]}
-    )
-    for container in registries:
+    try:
+        attached = client.api.inspect_network(network_id).get("Containers") or {}
+    except docker.errors.NotFound:
+        return
+    for container_id in attached:
         with contextlib.suppress(docker.errors.NotFound):  # gone meanwhile
-            client.api.disconnect_container_from_network(container["Id"], network_id, force=True)
+            labels = client.api.inspect_container(container_id)["Config"].get("Labels") or {}
+            if LABEL in labels:
+                client.api.disconnect_container_from_network(container_id, network_id, force=True)
