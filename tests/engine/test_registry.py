@@ -174,7 +174,7 @@ def _swap_layer(source: Path, target: Path, layer_hex: str, replacement: bytes) 
 
 
 def test_a_cluster_reaches_it_and_destroy_leaves_it(
-    running: RegistryInfo, own: DockerProvider, cluster_id: str
+    running: RegistryInfo, own: DockerProvider, cluster_id: str, engine_image: str
 ) -> None:
     with Cluster.create(ClusterSpec(1, 1, 0, cluster_id), provider=own) as cluster:
         info = own.registry()
@@ -186,6 +186,13 @@ def test_a_cluster_reaches_it_and_destroy_leaves_it(
             node.run(["docker", "pull", "minidcos/slim:latest"])
             out = node.run(["docker", "run", "--rm", "minidcos/slim", "cat", "/etc/debian_version"])
             assert out.stdout.decode().startswith("12.")
+        # An image loaded after the cluster exists is there at once.
+        registry.load_images([engine_image], provider=own)
+        agent = cluster.agents[0]
+        agent.run(["docker", "pull", engine_image])
+        out = agent.run(["docker", "create", "--name", "probe", engine_image, "x"])
+        copied = agent.run(["docker", "cp", "probe:/hello.txt", "-"]).stdout
+        assert b"hello from the engine" in copied and out.returncode == 0
         # An image it does not hold fails at once, without reaching out of the machine.
         started = time.monotonic()
         missing = cluster.agents[0].run(["docker", "pull", "nosuchimage:1"], check=False)
