@@ -35,6 +35,8 @@ from _common import timed, write_results
 
 from minidcos import registry
 from minidcos.backends.docker.provider import DockerProvider
+from minidcos.backends.registry.client import RegistryClient
+from minidcos.backends.registry.push import PushedImage
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
 from minidcos.installer.build import build
 from minidcos.node import Node
@@ -91,8 +93,9 @@ def pull_figures(provider: DockerProvider, repeat: int) -> dict[str, object]:
     tag = bench_image(client, slim.reference)
     cluster_id = f"bench-pull-{secrets.token_hex(3)}"
     first, second, loads = [], [], []
+    pushed: list[PushedImage] = []
     try:
-        registry.load_images([tag], provider=provider, status=Status())
+        pushed = registry.load_images([tag], provider=provider, status=Status())
         with (
             tempfile.TemporaryDirectory() as scratch,
             Cluster.create(ClusterSpec(1, 2, 0, cluster_id), provider=provider) as cluster,
@@ -110,6 +113,10 @@ def pull_figures(provider: DockerProvider, repeat: int) -> dict[str, object]:
                 loads.append(load(agent0))
     finally:
         client.api.remove_image(tag, force=True)
+        remote = RegistryClient(info.host_url)
+        for image in pushed:  # the next run makes its own
+            remote.delete_manifest(image.repository, image.digest)
+        remote.close()
     pull_s, second_s, load_s = (statistics.median(x) for x in (first, second, loads))
     print(f"registry: {info.container_name} ({info.image}), nodes use {info.node_address}")
     print(f"docker pull, {IMAGE_MB} MB, agent 0:        {pull_s:6.2f} s")

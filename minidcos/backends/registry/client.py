@@ -149,6 +149,13 @@ class RegistryClient:
             raise _error(response, f"the manifest {repository}:{ref}")
         return str(response.headers.get("Docker-Content-Digest", ""))
 
+    def delete_manifest(self, repository: str, digest: str) -> None:
+        """Untag every name of a manifest (its blobs stay until the registry collects them)."""
+        url = self._url(f"{repository}/manifests/{digest}")
+        response = self._request("DELETE", url, f"DELETE {repository}@{digest}")
+        if response.status_code not in (202, 404):
+            raise _error(response, f"deleting {repository}@{digest}")
+
     def manifest_digest(self, repository: str, ref: str) -> str | None:
         response = self._request(
             "HEAD",
