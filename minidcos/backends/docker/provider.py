@@ -138,6 +138,7 @@ class DockerProvider:
         self.registry_name = registry_name or os.environ.get(
             "MINIDCOS_REGISTRY_NAME", "minidcos-registry"
         )
+        self._built: image_set.ImageSet | None = None
 
     # -- the engine ---------------------------------------------------------
 
@@ -503,9 +504,15 @@ class DockerProvider:
     def _registry(self) -> RegistryContainer:
         return RegistryContainer(self.client, self.registry_name)
 
+    def _image_set(self, status: Status) -> image_set.ImageSet:
+        with self._lock:  # built once per provider; the engine keeps it by input hash
+            if self._built is None:
+                self._built = image_set.ensure_image_set(self.client, status)
+            return self._built
+
     def ensure_registry(self, status: Status) -> RegistryInfo:
-        images_built = image_set.ensure_image_set(self.client, status)
-        return self._registry().ensure(images_built[image_set.REGISTRY_IMAGE].reference)
+        built = self._image_set(status)
+        return self._registry().ensure(built[image_set.REGISTRY_IMAGE].reference)
 
     def registry(self) -> RegistryInfo | None:
         return self._registry().info()
@@ -517,7 +524,7 @@ class DockerProvider:
         return self._registry().remove()
 
     def shipped_images(self, status: Status) -> list[ImageRef]:
-        return image_set.ensure_image_set(self.client, status).shipped()
+        return self._image_set(status).shipped()
 
     def save_images(self, references: list[str], archive: Path) -> None:
         missing = []
