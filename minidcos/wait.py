@@ -144,6 +144,42 @@ def zookeeper_quorum(node: Node, num_masters: int) -> Check:
     return Check(f"ZooKeeper quorum of {num_masters} (Exhibitor)", node, probe)
 
 
+def has_mesos(master: Node) -> bool:
+    """Whether the installer put a Mesos master on this node (a real DC/OS one always does)."""
+    unit = "/etc/systemd/system/dcos-mesos-master.service"
+    return master.run(["test", "-e", unit], check=False).returncode == 0
+
+
+def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
+    def probe() -> tuple[bool, str]:
+        if not has_mesos(node):
+            return True, "skipped: this installer has no Mesos master"
+        leaders = set()
+        for master in masters:
+            state = http_json(f"http://{master.ip_address}:5050/state")
+            leaders.add(state.get("leader_info", {}).get("hostname", ""))
+        ok = len(leaders) == 1 and "" not in leaders
+        return ok, f"leaders the masters name: {sorted(leaders)}"
+
+    return Check("one Mesos leader elected", node, probe)
+
+
+def mesos_agents_registered(node: Node, agents: Sequence[Node]) -> Check:
+    def probe() -> tuple[bool, str]:
+        if not has_mesos(node):
+            return True, "skipped: this installer has no Mesos master"
+        state = http_json(f"http://{node.ip_address}:5050/state")
+        leader = state.get("leader_info", {}).get("hostname")
+        if not leader:
+            return False, "no Mesos leader yet"
+        slaves = http_json(f"http://{leader}:5050/slaves")["slaves"]
+        active = {s["hostname"] for s in slaves if s.get("active")}
+        missing = sorted(a.ip_address for a in agents if a.ip_address not in active)
+        return not missing, f"not registered with {leader}: {missing}" if missing else "all"
+
+    return Check("every agent registered with the Mesos leader", node, probe)
+
+
 def iam_answers(node: Node) -> Check:
     """dcos-oauth answers on the master (it listens on 127.0.0.1 only)."""
     port = package_port("dcos-oauth")
@@ -215,6 +251,10 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     masters = [n for n in nodes if n.role is Role.MASTER]
     checks = [systemd_up(n) for n in nodes] + [dcos_installed(n) for n in nodes]
     checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+    agents = [n for n in nodes if n.role is not Role.MASTER]
+    if masters:
+        checks += [mesos_leader_elected(masters[0], masters)]
+        checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [units_healthy(n) for n in nodes]

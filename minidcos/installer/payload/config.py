@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "dcos_l4lb_min_named_ip": "198.18.0.1",
     "dcos_l4lb_max_named_ip": "198.18.255.254",
     "dcos_overlay_network_subnet": "198.19.0.0/16",
-    "telemetry_enabled": "false",
+    # DC/OS's default; the report stays on the masters (dcos-signal sends nothing).
+    "telemetry_enabled": "true",
     "check_time": "false",
     "enable_docker_gc": "true",
     "adminrouter_grpc_proxy_port": "12379",

@@ -190,6 +190,51 @@ def test_activate_links_replace_what_was_there(
     assert (layout.root / "bin/exhibitor").is_symlink()
 
 
+class FakeUsers:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def ensure_group(self, name: str) -> None:
+        self.calls.append(("group", name))
+
+    def ensure_user(self, username: str, group: str | None) -> None:
+        self.calls.append(("user", username, group or ""))
+
+    def own(self, path: Path, username: str) -> None:
+        self.calls.append(("own", str(path), username))
+
+
+def test_package_users_their_state_and_socket_groups(tmp_path: Path) -> None:
+    serve = tmp_path / "serve"
+    ids = [
+        package(
+            serve,
+            "dcos-log",
+            {
+                "name": "dcos-log",
+                "username": "dcos_log",
+                "group": "systemd-journal",
+                "state_directories": ["/var/lib/dcos/dcos-log"],
+                "units": {"dcos-log-master.socket": ["master"]},
+            },
+            {
+                "units/dcos-log-master.socket": "[Socket]\nListenStream=/run/dcos/x.sock\n"
+                "SocketGroup=dcos_adminrouter\n"
+            },
+        ),
+        package(serve, "plain", {"name": "plain"}, {}),
+    ]
+    layout = node(tmp_path, serve, "master")
+    fetch_packages(layout, f"file://{serve}", ids)
+    users = FakeUsers()
+    assert activate(layout, ids, {"master"}, users) == ["dcos-log-master.socket"]
+    assert users.calls == [
+        ("user", "dcos_log", "systemd-journal"),
+        ("own", str(tmp_path / "node/var/lib/dcos/dcos-log"), "dcos_log"),
+        ("group", "dcos_adminrouter"),
+    ]
+
+
 @pytest.mark.parametrize("argv", [[], ["install"], ["setup", "--block"]])
 def test_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2

@@ -225,8 +225,22 @@ def serve(
     sockets += [tcp_socket(h, p) for h, p in extra_tcp or []]
     if not sockets:
         raise RuntimeError("nothing to listen on: no systemd sockets, no tcp, no unix")
-    handler = _handler_class(router)
-    servers = [_Server(sock, handler) for sock in sockets]
+    serve_sockets([(sock, router) for sock in sockets])
+
+
+def socket_address(sock: socket.socket) -> str:
+    """A listening socket's address as a unit file spells it: `/run/x.sock` or `0.0.0.0:80`."""
+    name = sock.getsockname()
+    if isinstance(name, tuple):
+        return f"{name[0]}:{name[1]}"
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def serve_sockets(bindings: list[tuple[socket.socket, Router]]) -> None:
+    """Serve forever, each socket with its own router (one API on several addresses)."""
+    if not bindings:
+        raise RuntimeError("nothing to listen on")
+    servers = [_Server(sock, _handler_class(router)) for sock, router in bindings]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers[1:]]
     for thread in threads:
         thread.start()

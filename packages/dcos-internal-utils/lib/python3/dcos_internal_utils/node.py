@@ -11,6 +11,7 @@ from typing import Any
 # Overridable so that the package's own tests can point at a temporary tree.
 MESOSPHERE = Path(os.environ.get("DCOS_MESOSPHERE_DIR", "/opt/mesosphere"))
 ROLES_DIR = Path(os.environ.get("DCOS_ROLES_DIR", "/etc/mesosphere/roles"))
+CLUSTER_ID_FILE = Path(os.environ.get("DCOS_CLUSTER_ID_FILE", "/var/lib/dcos/cluster-id"))
 
 # DC/OS's role names on disk, and the names diagnostics reports for them.
 ROLE_NAMES = {"master": "master", "slave": "agent", "slave_public": "agent_public"}
@@ -29,6 +30,11 @@ def expanded_config() -> dict[str, Any]:
 def dcos_version() -> dict[str, Any]:
     with open(etc_path("dcos-version.json")) as f:
         return json.load(f)
+
+
+def cluster_id() -> str:
+    """The cluster's ID (a UUID), as every DC/OS component reads it."""
+    return CLUSTER_ID_FILE.read_text().strip()
 
 
 def role() -> str:

@@ -18,8 +18,8 @@ import sys
 from typing import Any
 
 import aiohttp
-
 from dcos_internal_utils import recordio
+
 from dcos_mesos.ids import is_terminal, value, wrap
 from dcos_mesos.master.core import parse_duration
 from dcos_mesos.resources import Resources
@@ -70,7 +70,9 @@ def build_task(args: argparse.Namespace) -> dict[str, Any]:
         command["value"] = args.command
     if args.env:
         env = json.loads(args.env)
-        command["environment"] = {"variables": [{"name": k, "value": str(v)} for k, v in env.items()]}
+        command["environment"] = {
+            "variables": [{"name": k, "value": str(v)} for k, v in env.items()]
+        }
     task: dict[str, Any] = {
         "name": args.name,
         "task_id": wrap(args.name),
@@ -83,8 +85,11 @@ def build_task(args: argparse.Namespace) -> dict[str, Any]:
         if not args.command:
             command["shell"] = False
     elif args.docker_image or args.appc_image:
-        image = ({"type": "DOCKER", "docker": {"name": args.docker_image}} if args.docker_image
-                 else {"type": "APPC", "appc": {"name": args.appc_image}})
+        image = (
+            {"type": "DOCKER", "docker": {"name": args.docker_image}}
+            if args.docker_image
+            else {"type": "APPC", "appc": {"name": args.appc_image}}
+        )
         container = {"type": "MESOS", "mesos": {"image": image}}
     if args.rlimits:
         container.setdefault("type", "MESOS")
@@ -110,12 +115,15 @@ class Execute:
     async def call(self, body: dict[str, Any]) -> None:
         assert self.session is not None
         async with self.session.post(
-            self.base + "/api/v1/scheduler", json=body,
+            self.base + "/api/v1/scheduler",
+            json=body,
             headers={"Mesos-Stream-Id": self.stream_id, "Accept": "application/json"},
         ) as resp:
             if resp.status >= 400:
-                print(f"Call {body['type']} failed: {resp.status} {await resp.text()}",
-                      file=sys.stderr)
+                print(
+                    f"Call {body['type']} failed: {resp.status} {await resp.text()}",
+                    file=sys.stderr,
+                )
 
     async def run(self) -> int:
         master = self.args.master
@@ -128,20 +136,27 @@ class Execute:
             "name": "mesos-execute instance",
             "role": self.args.role,
             "checkpoint": self.args.checkpoint.lower() == "true",
-            "capabilities": [{"type": c} for c in dict.fromkeys(
-                ["RESERVATION_REFINEMENT", "TASK_KILLING_STATE", *capabilities])],
+            "capabilities": [
+                {"type": c}
+                for c in dict.fromkeys(
+                    ["RESERVATION_REFINEMENT", "TASK_KILLING_STATE", *capabilities]
+                )
+            ],
         }
         subscribe = {"type": "SUBSCRIBE", "subscribe": {"framework_info": framework}}
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self.session = session
             for _ in range(5):  # follow the redirects of non-leading masters
-                resp = await session.post(self.base + "/api/v1/scheduler", json=subscribe,
-                                          headers={"Accept": "application/json"},
-                                          allow_redirects=False)
+                resp = await session.post(
+                    self.base + "/api/v1/scheduler",
+                    json=subscribe,
+                    headers={"Accept": "application/json"},
+                    allow_redirects=False,
+                )
                 if resp.status == 307:
                     location = resp.headers["Location"]
-                    self.base = ("http:" + location if location.startswith("//") else location)
+                    self.base = "http:" + location if location.startswith("//") else location
                     self.base = self.base.split("/api/v1/scheduler")[0].rstrip("/")
                     resp.release()
                     continue
@@ -191,27 +206,44 @@ class Execute:
             tasks = [task]
             needed = Resources.from_v1(task["resources"])
         if self.launched or not offered.contains(needed):
-            await self.call({"type": "DECLINE", "framework_id": wrap(self.framework_id),
-                             "decline": {"offer_ids": [offer["id"]]}})
+            await self.call(
+                {
+                    "type": "DECLINE",
+                    "framework_id": wrap(self.framework_id),
+                    "decline": {"offer_ids": [offer["id"]]},
+                }
+            )
             if self.launched:
                 await self.call({"type": "SUPPRESS", "framework_id": wrap(self.framework_id)})
             return
         self.launched = True
         self.remaining = {value(t["task_id"]) for t in tasks}
         if self.args.task_group:
-            executor = {"type": "DEFAULT", "executor_id": wrap("default-executor"),
-                        "framework_id": wrap(self.framework_id),
-                        "resources": Resources.parse("cpus:0.1;mem:32;disk:10", role).to_v1(role)}
-            operation = {"type": "LAUNCH_GROUP", "launch_group": {
-                "executor": executor, "task_group": {"tasks": tasks}}}
+            executor = {
+                "type": "DEFAULT",
+                "executor_id": wrap("default-executor"),
+                "framework_id": wrap(self.framework_id),
+                "resources": Resources.parse("cpus:0.1;mem:32;disk:10", role).to_v1(role),
+            }
+            operation = {
+                "type": "LAUNCH_GROUP",
+                "launch_group": {"executor": executor, "task_group": {"tasks": tasks}},
+            }
         else:
             operation = {"type": "LAUNCH", "launch": {"task_infos": tasks}}
-        await self.call({"type": "ACCEPT", "framework_id": wrap(self.framework_id),
-                         "accept": {"offer_ids": [offer["id"]], "operations": [operation]}})
+        await self.call(
+            {
+                "type": "ACCEPT",
+                "framework_id": wrap(self.framework_id),
+                "accept": {"offer_ids": [offer["id"]], "operations": [operation]},
+            }
+        )
         agent = value(offer["agent_id"])
         if self.args.task_group:
-            print(f"Submitted task group with tasks {sorted(self.remaining)} to agent '{agent}'",
-                  flush=True)
+            print(
+                f"Submitted task group with tasks {sorted(self.remaining)} to agent '{agent}'",
+                flush=True,
+            )
         else:
             print(f"Submitted task '{tasks[0]['name']}' to agent '{agent}'", flush=True)
 
@@ -225,14 +257,31 @@ class Execute:
         if "healthy" in status:
             print(f"  healthy?: {int(bool(status['healthy']))}", flush=True)
         if "uuid" in status:
-            await self.call({"type": "ACKNOWLEDGE", "framework_id": wrap(self.framework_id),
-                             "acknowledge": {"agent_id": status["agent_id"],
-                                             "task_id": status["task_id"], "uuid": status["uuid"]}})
+            await self.call(
+                {
+                    "type": "ACKNOWLEDGE",
+                    "framework_id": wrap(self.framework_id),
+                    "acknowledge": {
+                        "agent_id": status["agent_id"],
+                        "task_id": status["task_id"],
+                        "uuid": status["uuid"],
+                    },
+                }
+            )
         if self.args.kill_after and status["state"] == "TASK_RUNNING":
             delay = parse_duration(self.args.kill_after, 0.0)
-            asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self.call({
-                "type": "KILL", "framework_id": wrap(self.framework_id),
-                "kill": {"task_id": status["task_id"], "agent_id": status["agent_id"]}})))
+            asyncio.get_running_loop().call_later(
+                delay,
+                lambda: asyncio.ensure_future(
+                    self.call(
+                        {
+                            "type": "KILL",
+                            "framework_id": wrap(self.framework_id),
+                            "kill": {"task_id": status["task_id"], "agent_id": status["agent_id"]},
+                        }
+                    )
+                ),
+            )
         if is_terminal(status["state"]):
             self.remaining.discard(task_id)
             if not self.remaining:

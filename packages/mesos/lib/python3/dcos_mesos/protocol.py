@@ -19,7 +19,6 @@ All payloads are Mesos's v1 JSON messages (TaskInfo, TaskStatus, ...).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -52,7 +51,7 @@ class HttpClient:
                 except ValueError:
                     data = raw.decode(errors="replace")
                 return response.status, data
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.debug("POST %s failed: %s", url, exc)
             return 0, str(exc)
 

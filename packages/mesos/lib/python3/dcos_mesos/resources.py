@@ -157,9 +157,7 @@ class Resources:
         return isinstance(other, Resources) and self.contains(other) and other.contains(self)
 
     def empty(self) -> bool:
-        return not any(v > EPSILON for v in self.scalars.values()) and not any(
-            self.ranges.values()
-        )
+        return not any(v > EPSILON for v in self.scalars.values()) and not any(self.ranges.values())
 
     def for_roles(self, roles: Iterable[str]) -> Resources:
         """The part usable by frameworks of these roles: unreserved plus their reservations."""
@@ -199,8 +197,12 @@ class Resources:
         out: list[dict[str, Any]] = []
         for key in sorted(self.scalars, key=lambda k: (k.name, k.role)):
             out.append(
-                {"name": key.name, "type": "SCALAR", "scalar": {"value": _num(self.scalars[key])},
-                 "role": key.role}
+                {
+                    "name": key.name,
+                    "type": "SCALAR",
+                    "scalar": {"value": _num(self.scalars[key])},
+                    "role": key.role,
+                }
             )
         for key in sorted(self.ranges, key=lambda k: (k.name, k.role)):
             out.append(
@@ -222,10 +224,10 @@ class Resources:
         for key, value in self.scalars.items():
             summary[key.name] = _num(summary.get(key.name, 0.0) + value)
         ranges: dict[str, list[Range]] = {}
-        for key, value in self.ranges.items():
-            ranges[key.name] = _merge(ranges.get(key.name, []) + value)
-        for name, value in ranges.items():
-            summary[name] = format_ranges(value)
+        for key, spans in self.ranges.items():
+            ranges[key.name] = _merge(ranges.get(key.name, []) + spans)
+        for name, merged in ranges.items():
+            summary[name] = format_ranges(merged)
         return summary
 
     def __repr__(self) -> str:
@@ -236,8 +238,9 @@ def _num(value: float) -> float:
     return round(value, 6)
 
 
-def subset_for_request(available: Resources, cpus: float, mem: float, disk: float,
-                       ports: int, role: str) -> Resources | None:
+def subset_for_request(
+    available: Resources, cpus: float, mem: float, disk: float, ports: int, role: str
+) -> Resources | None:
     """Pick resources for a simple request (mesos-execute, tests): None if it does not fit."""
     pick = Resources()
     for name, amount in (("cpus", cpus), ("mem", mem), ("disk", disk)):

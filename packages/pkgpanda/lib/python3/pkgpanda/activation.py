@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pkgpanda.users import SystemUsers, Users, socket_groups
+
 ALL_ROLES = ("master", "slave", "slave_public")
 BASE_PATH = "/opt/mesosphere/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -121,8 +123,11 @@ def link(target: Path, link_path: Path) -> None:
     link_path.symlink_to(target)
 
 
-def activate(layout: Layout, package_ids: list[str], roles: set[str]) -> list[str]:
+def activate(
+    layout: Layout, package_ids: list[str], roles: set[str], users: Users | None = None
+) -> list[str]:
     """Activate the packages meant for `roles`; returns the units dcos.target wants."""
+    users = users or SystemUsers()
     environment = {"PATH": BASE_PATH, "PYTHONPATH": str(layout.root / "lib" / "python3")}
     buildinfos: dict[str, dict[str, Any]] = {}
     wanted: list[str] = []
@@ -133,6 +138,9 @@ def activate(layout: Layout, package_ids: list[str], roles: set[str]) -> list[st
         if not set(info.get("roles", ALL_ROLES)) & roles:
             continue
         buildinfos[name] = {**info, "package_id": package_id}
+        username = info.get("username")
+        if username:
+            users.ensure_user(str(username), info.get("group"))
         link(Path("../packages") / package_id, layout.active / name)
         for kind in ("bin", "etc", "lib/python3"):
             folder = path / kind
@@ -141,12 +149,17 @@ def activate(layout: Layout, package_ids: list[str], roles: set[str]) -> list[st
                     link(layout.active / name / kind / item.name, layout.root / kind / item.name)
         for directory in info.get("state_directories", []):
             layout.state_directory(directory).mkdir(parents=True, exist_ok=True)
+            if username:  # the package's services keep their state as its user
+                users.own(layout.state_directory(directory), str(username))
         environment.update(info.get("environment", {}))
         unit_roles: dict[str, list[str]] = info.get("units", {})
         units_dir = path / "units"
         if units_dir.is_dir():
             layout.systemd.mkdir(parents=True, exist_ok=True)
             for unit in sorted(units_dir.iterdir()):
+                if unit.name.endswith(".socket"):
+                    for group in socket_groups(unit.read_text()):
+                        users.ensure_group(group)
                 shutil.copyfile(unit, layout.systemd / unit.name)
                 if set(unit_roles.get(unit.name, [])) & roles:
                     link(layout.systemd / unit.name, layout.wants / unit.name)
@@ -166,7 +179,12 @@ def node_roles(layout: Layout) -> set[str]:
     return {p.name for p in layout.roles.iterdir()} if layout.roles.is_dir() else set()
 
 
-def setup(layout: Layout, block: bool, run_systemctl: Systemctl = systemctl) -> int:
+def setup(
+    layout: Layout,
+    block: bool,
+    run_systemctl: Systemctl = systemctl,
+    users: Users | None = None,
+) -> int:
     """Fetch the cluster's package list, activate this node's packages, start dcos.target."""
     repository = (layout.setup_flags / "repository-url").read_text().strip()
     list_id = (layout.setup_flags / "cluster-package-list").read_text().strip()
@@ -182,7 +200,7 @@ def setup(layout: Layout, block: bool, run_systemctl: Systemctl = systemctl) -> 
     fetch_packages(layout, repository, package_ids)
 
     layout.wants.mkdir(parents=True, exist_ok=True)
-    wanted = activate(layout, package_ids, roles)
+    wanted = activate(layout, package_ids, roles, users)
     (layout.systemd / "dcos.target").write_text(DCOS_TARGET)
     link(layout.systemd / "dcos.target", layout.systemd / "multi-user.target.wants" / "dcos.target")
 

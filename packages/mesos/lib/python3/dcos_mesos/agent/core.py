@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import signal
 import time
 from collections.abc import Awaitable
 from pathlib import Path
@@ -35,9 +36,18 @@ class MasterLink(Protocol):
 
 
 class Agent:
-    def __init__(self, store: Store, flags: dict[str, str], info: dict[str, Any], ip: str,
-                 resources: Resources, master: MasterLink, images: ImageSource,
-                 bundles: Bundles, port: int = 5051) -> None:
+    def __init__(
+        self,
+        store: Store,
+        flags: dict[str, str],
+        info: dict[str, Any],
+        ip: str,
+        resources: Resources,
+        master: MasterLink,
+        images: ImageSource,
+        bundles: Bundles,
+        port: int = 5051,
+    ) -> None:
         self.store = store
         self.flags = flags
         self.info = info  # v1 AgentInfo without id
@@ -56,11 +66,15 @@ class Agent:
         self.start_time = time.time()
         self.containers: dict[str, ContainerRecord] = {}
         self.completed: collections.deque[ContainerRecord] = collections.deque(
-            maxlen=MAX_COMPLETED_EXECUTORS)
+            maxlen=MAX_COMPLETED_EXECUTORS
+        )
         self.frameworks: dict[str, dict[str, Any]] = {}
         self.container_ips: dict[str, str] = {}
         self.health = HealthChecker(self)
         self._retry: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._inflight: set[tuple[str, str]] = set()
+        self._sent: dict[tuple[str, str], tuple[Any, int]] = {}
+        self._generation = 0  # registrations so far: each new one re-sends every update
         self._background: set[asyncio.Task[Any]] = set()
         self.metrics: dict[str, float] = collections.defaultdict(float)
 
@@ -82,7 +96,9 @@ class Agent:
     def exit_file(self, container_id: str) -> Path:
         return self.store.exit_file(self.agent_id, container_id)
 
-    def find_task(self, framework_id: str, task_id: str) -> tuple[ContainerRecord, TaskRecord] | None:
+    def find_task(
+        self, framework_id: str, task_id: str
+    ) -> tuple[ContainerRecord, TaskRecord] | None:
         for record in self.containers.values():
             if record.framework_id == framework_id and task_id in record.tasks:
                 return record, record.tasks[task_id]
@@ -100,7 +116,7 @@ class Agent:
             "container_id": cid,
             "network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}],
         }
-        docker = ((task.info.get("container") or {}).get("docker") or {})
+        docker = (task.info.get("container") or {}).get("docker") or {}
         if record.kind == "docker" and docker.get("port_mappings"):
             out["network_infos"][0]["port_mappings"] = docker["port_mappings"]
         return out
@@ -113,16 +129,21 @@ class Agent:
             info["id"] = wrap(self.agent_id)
         tasks, executors = [], []
         for record in self.containers.values():
-            if record.executor_info:
-                executors.append(record.executor_info)
+            if record.kind == "group" and not record.done():
+                executors.append(record.executor_info)  # command executors are implicit
             for task in record.tasks.values():
                 tasks.append(self.task_v1(record, task))
         return {
-            "agent_info": info, "ip": self.ip, "resources": self.resources.to_v1(),
+            "agent_info": info,
+            "ip": self.ip,
+            "resources": self.resources.to_v1(),
             "version": "1.4.0",
-            "capabilities": [{"type": t} for t in ("MULTI_ROLE", "HIERARCHICAL_ROLE",
-                                                   "RESERVATION_REFINEMENT")],
-            "frameworks": list(self.frameworks.values()), "executors": executors, "tasks": tasks,
+            "capabilities": [
+                {"type": t} for t in ("MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT")
+            ],
+            "frameworks": list(self.frameworks.values()),
+            "executors": executors,
+            "tasks": tasks,
         }
 
     async def register(self) -> bool:
@@ -138,8 +159,12 @@ class Agent:
                 self.save(record)
         self.master_id = str(data.get("master_id", ""))
         self.ping_interval = float(data.get("ping_interval_seconds", 15.0))
+        self._generation += 1
         self.registered.set()
         log.info("registered with master %s as %s", self.master_id, self.agent_id)
+        for framework_id in data.get("removed_frameworks") or []:
+            log.info("framework %s is gone: shutting down its tasks", framework_id)
+            await self.shutdown_framework(framework_id)
         for record in list(self.containers.values()):
             for task in record.tasks.values():
                 if task.pending:
@@ -157,6 +182,7 @@ class Agent:
             self.containers[record.id] = record
             self.frameworks.setdefault(record.framework_id, record.framework_info)
             for task in record.tasks.values():
+                task.launched = True
                 units.append(self.container_of(record, task))
         active = await launcher.unit_active(units)
         for record in records:
@@ -167,14 +193,33 @@ class Agent:
                 if active.get(cid):
                     if record.kind == "docker":
                         self.container_ips[record.id] = await launcher.docker_container_ip(
-                            f"mesos-{record.id}", attempts=1)
+                            f"mesos-{record.id}", attempts=1
+                        )
                     self.health.start(record, task)
                     continue
                 await self._container_exited(record, task)
             if record.done():
                 self._forget(record)
-        log.info("recovered %d containers (%d still running)", len(self.containers),
-                 sum(len(r.live_tasks()) for r in self.containers.values()))
+        log.info(
+            "recovered %d containers (%d still running)",
+            len(self.containers),
+            sum(len(r.live_tasks()) for r in self.containers.values()),
+        )
+
+    async def check_units(self) -> None:
+        """A safety net for a lost exit notice: a live task whose unit is gone has ended."""
+        live = [
+            (r, t)
+            for r in list(self.containers.values())
+            for t in r.live_tasks()
+            if t.launched and t.unit and not t.exited
+        ]
+        if not live:
+            return
+        active = await launcher.unit_active([self.container_of(r, t) for r, t in live])
+        for record, task in live:
+            if not active.get(self.container_of(record, task), True) and not task.terminal:
+                await self._container_exited(record, task)
 
     # -- launching ------------------------------------------------------------------
 
@@ -191,31 +236,64 @@ class Agent:
             return
         task_info = body["task"]
         if "executor" in body:
-            record = self._new_record(framework_info, value(body["executor"]["executor_id"]),
-                                      "command", body["executor"], [task_info])
+            record = self._new_record(
+                framework_info,
+                value(body["executor"]["executor_id"]),
+                "command",
+                body["executor"],
+                [task_info],
+            )
             task = record.tasks[value(task_info["task_id"])]
-            self.send_status(record, task, "TASK_FAILED", source="SOURCE_AGENT",
-                             reason="REASON_EXECUTOR_TERMINATED",
-                             message="Custom executors are not supported by this agent; "
-                                     "use CommandInfo or a task group")
+            self.send_status(
+                record,
+                task,
+                "TASK_FAILED",
+                source="SOURCE_AGENT",
+                reason="REASON_EXECUTOR_TERMINATED",
+                message="Custom executors are not supported by this agent; "
+                "use CommandInfo or a task group",
+            )
             return
         container = task_info.get("container") or {}
         kind = "docker" if container.get("type") == "DOCKER" else "command"
-        record = self._new_record(framework_info, value(task_info["task_id"]), kind, {},
-                                  [task_info])
+        record = self._new_record(
+            framework_info, value(task_info["task_id"]), kind, {}, [task_info]
+        )
         task = record.tasks[value(task_info["task_id"])]
         self.metrics["slave/tasks_staging"] += 1
         try:
             await self._start(record, task, record.id, Path(record.sandbox), Path(record.sandbox))
         except LaunchError as exc:
-            self.send_status(record, task, "TASK_FAILED", source="SOURCE_AGENT",
-                             reason="REASON_CONTAINER_LAUNCH_FAILED", message=str(exc))
+            self.send_status(
+                record,
+                task,
+                "TASK_FAILED",
+                source="SOURCE_AGENT",
+                reason="REASON_CONTAINER_LAUNCH_FAILED",
+                message=str(exc),
+            )
+            return
+        self._launched(record, task)
+
+    def _launched(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """TASK_RUNNING once the container runs; an exit that raced the launch is reported after."""
+        task.launched = True
+        if task.terminal:
             return
         self.send_status(record, task, "TASK_RUNNING")
-        self.health.start(record, task)
+        if task.exited:
+            self.spawn(self._container_exited(record, task))
+        else:
+            self.health.start(record, task)
 
-    def _new_record(self, framework_info: dict[str, Any], executor_id: str, kind: str,
-                    executor_info: dict[str, Any], tasks: list[dict[str, Any]]) -> ContainerRecord:
+    def _new_record(
+        self,
+        framework_info: dict[str, Any],
+        executor_id: str,
+        kind: str,
+        executor_info: dict[str, Any],
+        tasks: list[dict[str, Any]],
+    ) -> ContainerRecord:
         framework_id = value(framework_info.get("id"))
         container_id = idlib.new_uuid()
         sandbox = self.store.sandbox(self.agent_id, framework_id, executor_id, container_id)
@@ -234,14 +312,19 @@ class Agent:
                 "executor_id": wrap(executor_id),
                 "framework_id": wrap(framework_id),
                 "name": f"Command Executor (Task: {executor_id}) (Command: sh -c "
-                        f"'{str(command.get('value', ''))[:64]}')",
+                f"'{str(command.get('value', ''))[:64]}')",
                 "source": executor_id,
                 "command": command,
                 "resources": task.get("resources", []),
             }
         record = ContainerRecord(
-            id=container_id, framework_id=framework_id, executor_id=executor_id, kind=kind,
-            sandbox=str(sandbox), executor_info=executor_info, framework_info=framework_info,
+            id=container_id,
+            framework_id=framework_id,
+            executor_id=executor_id,
+            kind=kind,
+            sandbox=str(sandbox),
+            executor_info=executor_info,
+            framework_info=framework_info,
             launched_at=time.time(),
         )
         for task_info in tasks:
@@ -267,8 +350,14 @@ class Agent:
         env.update(launcher.command_env(command))
         return env
 
-    async def _start(self, record: ContainerRecord, task: TaskRecord, container_id: str,
-                     sandbox: Path, executor_sandbox: Path) -> None:
+    async def _start(
+        self,
+        record: ContainerRecord,
+        task: TaskRecord,
+        container_id: str,
+        sandbox: Path,
+        executor_sandbox: Path,
+    ) -> None:
         info = task.info
         command = info.get("command") or {}
         resources = Resources.from_v1(info.get("resources"))
@@ -280,12 +369,18 @@ class Agent:
         mounts = self._volumes(container, sandbox, executor_sandbox)
         await self._fetch(command, sandbox)
         spec = UnitSpec(
-            container_id=container_id, sandbox=sandbox, argv=[], env=env, resources=resources,
-            exit_file=self.exit_file(container_id), grace_seconds=grace, rlimits=rlimits,
+            container_id=container_id,
+            sandbox=sandbox,
+            argv=[],
+            env=env,
+            resources=resources,
+            exit_file=self.exit_file(container_id),
+            grace_seconds=grace,
+            rlimits=rlimits,
             user=str(command.get("user") or ""),
             description=f"Mesos task {task.id}",
         )
-        image = ((container.get("mesos") or {}).get("image") or {})
+        image = (container.get("mesos") or {}).get("image") or {}
         if record.kind == "docker":
             docker_image = (container.get("docker") or {}).get("image", "")
             present, out = await launcher.docker_image_present(docker_image)
@@ -293,18 +388,25 @@ class Agent:
                 raise LaunchError(
                     f"Failed to launch container: Failed to run 'docker pull {docker_image}': "
                     f"the image '{docker_image}' is not on this agent and there is no registry "
-                    f"to pull it from: {out}")
+                    f"to pull it from: {out}"
+                )
             spec.docker_name = f"mesos-{container_id}"
-            spec.argv = launcher.docker_argv(spec.docker_name, info, container, sandbox, env,
-                                             resources)
+            spec.argv = launcher.docker_argv(
+                spec.docker_name, info, container, sandbox, env, resources
+            )
             spec.user = ""
         elif image:
             name = (image.get("docker") or {}).get("name") or (image.get("appc") or {}).get("name")
             img = await self.images.get(str(name))
             bundle = await self.bundles.create(
-                container_id, img, image_args(img, command),
+                container_id,
+                img,
+                image_args(img, command),
                 {k: v for k, v in env.items() if k not in ("MESOS_SANDBOX", "MESOS_DIRECTORY")},
-                sandbox, mounts, rlimits, container.get("hostname", ""),
+                sandbox,
+                mounts,
+                rlimits,
+                container.get("hostname", ""),
             )
             spec.argv = crun_argv(bundle, container_id)
             spec.user = ""
@@ -316,8 +418,9 @@ class Agent:
         if record.kind == "docker":
             self.container_ips[record.id] = await launcher.docker_container_ip(spec.docker_name)
 
-    def _volumes(self, container: dict[str, Any], sandbox: Path,
-                 executor_sandbox: Path) -> list[tuple[str, str, bool]]:
+    def _volumes(
+        self, container: dict[str, Any], sandbox: Path, executor_sandbox: Path
+    ) -> list[tuple[str, str, bool]]:
         """Volumes as (source, container path, read-only); relative paths become sandbox links."""
         mounts = []
         for volume in container.get("volumes") or []:
@@ -348,13 +451,22 @@ class Agent:
         if uris:
             await fetch_all(uris, sandbox, self.store.work_dir / "fetcher-cache")
 
-    async def _run_group(self, framework_info: dict[str, Any], executor: dict[str, Any],
-                         tasks: list[dict[str, Any]]) -> None:
+    async def _run_group(
+        self, framework_info: dict[str, Any], executor: dict[str, Any], tasks: list[dict[str, Any]]
+    ) -> None:
         executor_id = value(executor.get("executor_id"))
         framework_id = value(framework_info.get("id"))
-        record = next((r for r in self.containers.values()
-                       if r.kind == "group" and r.executor_id == executor_id
-                       and r.framework_id == framework_id and not r.destroyed), None)
+        record = next(
+            (
+                r
+                for r in self.containers.values()
+                if r.kind == "group"
+                and r.executor_id == executor_id
+                and r.framework_id == framework_id
+                and not r.destroyed
+            ),
+            None,
+        )
         if record is None:
             record = self._new_record(framework_info, executor_id, "group", executor, [])
         executor_sandbox = Path(record.sandbox)
@@ -368,19 +480,25 @@ class Agent:
             try:
                 await self._start(record, task, task.container_id, sandbox, executor_sandbox)
             except LaunchError as exc:
-                self.send_status(record, task, "TASK_FAILED", source="SOURCE_EXECUTOR",
-                                 reason="REASON_CONTAINER_LAUNCH_FAILED", message=str(exc))
+                self.send_status(
+                    record,
+                    task,
+                    "TASK_FAILED",
+                    source="SOURCE_EXECUTOR",
+                    reason="REASON_CONTAINER_LAUNCH_FAILED",
+                    message=str(exc),
+                )
                 await self._kill_group(record, "A task of the group failed to launch")
                 return
         for task_info in tasks:
-            task = record.tasks[value(task_info["task_id"])]
-            if not task.terminal:
-                self.send_status(record, task, "TASK_RUNNING")
-                self.health.start(record, task)
+            self._launched(record, record.tasks[value(task_info["task_id"])])
 
     async def _kill_group(self, record: ContainerRecord, why: str) -> None:
         for task in record.live_tasks():
+            if task.killing:
+                continue
             task.killing = True
+            self._report_killing(record, task)
             if not task.unit:
                 self.send_status(record, task, "TASK_KILLED", message=why)
             else:
@@ -393,6 +511,9 @@ class Agent:
         for record in list(self.containers.values()):
             for task in list(record.tasks.values()):
                 if self.container_of(record, task) == container_id and not task.terminal:
+                    if not task.launched:
+                        task.exited = True  # reported once the launch has sent TASK_RUNNING
+                        return
                     await self._container_exited(record, task)
                     return
 
@@ -404,26 +525,49 @@ class Agent:
         if exit_info.get("oom_kill") or exit_info.get("docker", "").startswith("true"):
             mem = Resources.from_v1(task.info.get("resources")).scalar("mem")
             used = int(exit_info.get("max_usage", 0)) // (1024 * 1024)
-            state, reason, source = "TASK_FAILED", "REASON_CONTAINER_LIMITATION_MEMORY", "SOURCE_AGENT"
-            message = f"Memory limit exceeded: Requested: {int(mem)}MB Maximum Used: {max(used, int(mem))}MB"
+            state, reason, source = (
+                "TASK_FAILED",
+                "REASON_CONTAINER_LIMITATION_MEMORY",
+                "SOURCE_AGENT",
+            )
+            message = (
+                f"Memory limit exceeded: Requested: {int(mem)}MB "
+                f"Maximum Used: {max(used, int(mem))}MB"
+            )
         task.exited = True
         self.send_status(record, task, state, reason=reason, message=message, source=source)
-        if record.kind != "docker" and not task.container_id:
+        if (record.kind != "docker" and not task.container_id) or task.container_id:
             await self.bundles.destroy(cid)
-        elif task.container_id:
-            await self.bundles.destroy(cid)
-        if record.kind == "group" and task.state in ("TASK_FAILED", "TASK_KILLED") and not task.killing:
+        if (
+            record.kind == "group"
+            and task.state in ("TASK_FAILED", "TASK_KILLED")
+            and not task.killing
+        ):
             # The default executor kills the rest of the group when one task fails.
             await self._kill_group(record, f"Task {task.id} of the group ended with {task.state}")
 
     # -- status updates -------------------------------------------------------------
 
-    def send_status(self, record: ContainerRecord, task: TaskRecord, state: str, *,
-                    reason: str = "", message: str = "", source: str = "SOURCE_EXECUTOR",
-                    healthy: bool | None = None) -> None:
+    def send_status(
+        self,
+        record: ContainerRecord,
+        task: TaskRecord,
+        state: str,
+        *,
+        reason: str = "",
+        message: str = "",
+        source: str = "SOURCE_EXECUTOR",
+        healthy: bool | None = None,
+    ) -> None:
         status = idlib.status(
-            task.id, state, agent_id=self.agent_id, executor_id=record.executor_id,
-            source=source, reason=reason, message=message, healthy=healthy,
+            task.id,
+            state,
+            agent_id=self.agent_id,
+            executor_id=record.executor_id,
+            source=source,
+            reason=reason,
+            message=message,
+            healthy=healthy,
             container_status=self.container_status(record, task),
         )
         if healthy is None and task.healthy is not None and state == "TASK_RUNNING":
@@ -436,15 +580,40 @@ class Agent:
         if len(task.pending) == 1:
             self.spawn(self._send_head(record, task))
 
-    async def _send_head(self, record: ContainerRecord, task: TaskRecord) -> None:
+    async def _send_head(
+        self, record: ContainerRecord, task: TaskRecord, retry: bool = False
+    ) -> None:
+        """Send a task's oldest unacknowledged update (once per registration, or as a retry)."""
         if not task.pending or not self.registered.is_set():
             return
         status = task.pending[0]
         key = (record.framework_id, task.id)
-        code, data = await self.master.post("/internal/agent/status", {
-            "agent_id": wrap(self.agent_id), "framework_id": wrap(record.framework_id),
-            "status": status, "latest_state": task.state,
-        })
+        sent = (status.get("uuid"), self._generation)
+        if key in self._inflight or (self._sent.get(key) == sent and not retry):
+            return  # one update of a task on the wire at a time, each sent once per master
+        self._sent[key] = sent
+        self._inflight.add(key)
+        try:
+            await self._post_head(record, task, status, key)
+        finally:
+            self._inflight.discard(key)
+
+    async def _post_head(
+        self,
+        record: ContainerRecord,
+        task: TaskRecord,
+        status: dict[str, Any],
+        key: tuple[str, str],
+    ) -> None:
+        code, data = await self.master.post(
+            "/internal/agent/status",
+            {
+                "agent_id": wrap(self.agent_id),
+                "framework_id": wrap(record.framework_id),
+                "status": status,
+                "latest_state": task.state,
+            },
+        )
         if code == 404:
             self.registered.clear()  # the master does not know us: re-register (main loop)
             self.wakeup.set()
@@ -457,11 +626,12 @@ class Agent:
         loop = asyncio.get_running_loop()
         uuid = status.get("uuid")
         self._retry[key] = loop.call_later(
-            STATUS_RETRY_S, lambda: self._retry_if_pending(record, task, uuid))
+            STATUS_RETRY_S, lambda: self._retry_if_pending(record, task, uuid)
+        )
 
     def _retry_if_pending(self, record: ContainerRecord, task: TaskRecord, uuid: Any) -> None:
         if task.pending and task.pending[0].get("uuid") == uuid:
-            self.spawn(self._send_head(record, task))
+            self.spawn(self._send_head(record, task, retry=True))
 
     def acknowledge(self, framework_id: str, task_id: str, uuid: str) -> None:
         found = self.find_task(framework_id, task_id)
@@ -505,8 +675,17 @@ class Agent:
             await self._kill_group(record, f"Task {task_id} was killed")
             return
         task.killing = True
+        self._report_killing(record, task)
         self.save(record)
         await launcher.stop_unit(self.container_of(record, task))
+
+    def _report_killing(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """TASK_KILLING first, for frameworks that opted in (TASK_KILLING_STATE), as Mesos."""
+        capabilities = self.frameworks.get(record.framework_id, record.framework_info).get(
+            "capabilities", []
+        )
+        if task.launched and any(c.get("type") == "TASK_KILLING_STATE" for c in capabilities):
+            self.send_status(record, task, "TASK_KILLING")
 
     async def shutdown_framework(self, framework_id: str) -> None:
         for record in list(self.containers.values()):
@@ -557,29 +736,58 @@ class Agent:
         return out
 
 
-def termination(exit_info: dict[str, Any], task: TaskRecord,
-                record: ContainerRecord) -> tuple[str, str, str, str]:
+def termination(
+    exit_info: dict[str, Any], task: TaskRecord, record: ContainerRecord
+) -> tuple[str, str, str, str]:
     """The terminal state, reason, message and source for how a container ended."""
     code = exit_info.get("code", "")
     status = exit_info.get("status", "")
     if not exit_info:
-        return ("TASK_FAILED", "REASON_EXECUTOR_TERMINATED",
-                "Abnormal executor termination: the container is gone", "SOURCE_AGENT")
+        return (
+            "TASK_FAILED",
+            "REASON_EXECUTOR_TERMINATED",
+            "Abnormal executor termination: the container is gone",
+            "SOURCE_AGENT",
+        )
     if task.killing:
-        return "TASK_KILLED", "", f"Command terminated with signal {status or 'Terminated'}", \
-            "SOURCE_EXECUTOR"
+        return (
+            "TASK_KILLED",
+            "",
+            f"Command terminated with signal {signal_name(status or 'TERM')}",
+            "SOURCE_EXECUTOR",
+        )
     if code == "exited":
         rc = int(status or 0)
         if record.kind == "docker" and rc == 125:
-            return ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED",
-                    "Failed to launch container: docker run exited with status 125 "
-                    "(see the sandbox's stderr)", "SOURCE_EXECUTOR")
+            return (
+                "TASK_FAILED",
+                "REASON_CONTAINER_LAUNCH_FAILED",
+                "Failed to launch container: docker run exited with status 125 "
+                "(see the sandbox's stderr)",
+                "SOURCE_EXECUTOR",
+            )
         if rc == 0:
             return "TASK_FINISHED", "", "Command exited with status 0", "SOURCE_EXECUTOR"
-        return ("TASK_FAILED", "REASON_COMMAND_EXECUTOR_FAILED",
-                f"Command exited with status {rc}", "SOURCE_EXECUTOR")
-    return ("TASK_FAILED", "REASON_COMMAND_EXECUTOR_FAILED",
-            f"Command terminated with signal {status}", "SOURCE_EXECUTOR")
+        return (
+            "TASK_FAILED",
+            "REASON_COMMAND_EXECUTOR_FAILED",
+            f"Command exited with status {rc}",
+            "SOURCE_EXECUTOR",
+        )
+    return (
+        "TASK_FAILED",
+        "REASON_COMMAND_EXECUTOR_FAILED",
+        f"Command terminated with signal {signal_name(status)}",
+        "SOURCE_EXECUTOR",
+    )
+
+
+def signal_name(name: str) -> str:
+    """`TERM` -> `Terminated`, as strsignal(3) words it (what Mesos's messages show)."""
+    try:
+        return signal.strsignal(getattr(signal, "SIG" + name)) or name
+    except (AttributeError, ValueError):
+        return name
 
 
 def is_done(state: str) -> bool:

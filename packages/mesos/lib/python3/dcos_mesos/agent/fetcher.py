@@ -46,7 +46,7 @@ async def fetch(uri: dict[str, Any], sandbox: Path, cache: Path) -> Path:
             shutil.copyfile(parsed.path if parsed.scheme else value, dest)
         else:
             raise LaunchError(f"Failed to fetch '{value}': unsupported scheme '{parsed.scheme}'")
-    except (OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
         raise LaunchError(f"Failed to fetch '{value}': {exc}") from exc
     if uri.get("cache") and not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)

@@ -42,9 +42,21 @@ def file_info(path: Path) -> dict[str, Any]:
     kind = "d" if stat.S_ISDIR(st.st_mode) else "l" if stat.S_ISLNK(st.st_mode) else "-"
     perms = "".join(
         ch if st.st_mode & bit else "-"
-        for ch, bit in zip("rwxrwxrwx", (stat.S_IRUSR, stat.S_IWUSR, stat.S_IXUSR, stat.S_IRGRP,
-                                         stat.S_IWGRP, stat.S_IXGRP, stat.S_IROTH, stat.S_IWOTH,
-                                         stat.S_IXOTH), strict=True)
+        for ch, bit in zip(
+            "rwxrwxrwx",
+            (
+                stat.S_IRUSR,
+                stat.S_IWUSR,
+                stat.S_IXUSR,
+                stat.S_IRGRP,
+                stat.S_IWGRP,
+                stat.S_IXGRP,
+                stat.S_IROTH,
+                stat.S_IWOTH,
+                stat.S_IXOTH,
+            ),
+            strict=True,
+        )
     )
     try:
         uid = pwd.getpwuid(st.st_uid).pw_name
@@ -54,8 +66,15 @@ def file_info(path: Path) -> dict[str, Any]:
         gid = grp.getgrgid(st.st_gid).gr_name
     except KeyError:
         gid = str(st.st_gid)
-    return {"path": str(path), "nlink": st.st_nlink, "size": st.st_size, "mtime": int(st.st_mtime),
-            "mode": kind + perms, "uid": uid, "gid": gid}
+    return {
+        "path": str(path),
+        "nlink": st.st_nlink,
+        "size": st.st_size,
+        "mtime": int(st.st_mtime),
+        "mode": kind + perms,
+        "uid": uid,
+        "gid": gid,
+    }
 
 
 def browse(path: Path, shown_as: str) -> list[dict[str, Any]]:

@@ -53,7 +53,7 @@ class HealthChecker:
         while not task.terminal and not task.killing:
             try:
                 ok = await asyncio.wait_for(self.probe(record, task, check), timeout)
-            except (asyncio.TimeoutError, OSError, aiohttp.ClientError):
+            except (TimeoutError, OSError, aiohttp.ClientError):
                 ok = False
             if ok:
                 failures = 0
@@ -75,12 +75,18 @@ class HealthChecker:
     def _report(self, record: ContainerRecord, task: TaskRecord, healthy: bool) -> None:
         if task.terminal:
             return
-        self.agent.send_status(record, task, "TASK_RUNNING", healthy=healthy,
-                               reason="REASON_TASK_HEALTH_CHECK_STATUS_UPDATED")
+        self.agent.send_status(
+            record,
+            task,
+            "TASK_RUNNING",
+            healthy=healthy,
+            reason="REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
+        )
 
     async def probe(self, record: ContainerRecord, task: TaskRecord, check: dict[str, Any]) -> bool:
-        kind = check.get("type") or ("HTTP" if "http" in check else "TCP" if "tcp" in check
-                                     else "COMMAND")
+        kind = check.get("type") or (
+            "HTTP" if "http" in check else "TCP" if "tcp" in check else "COMMAND"
+        )
         host = self.agent.container_ips.get(record.id) or "127.0.0.1"
         if kind == "HTTP":
             http = check.get("http") or {}
@@ -98,15 +104,16 @@ class HealthChecker:
 
     def _port(self, record: ContainerRecord, task: TaskRecord, port: int) -> int:
         """Docker bridge checks reach the container's own address, so use its container port."""
-        docker = ((task.info.get("container") or {}).get("docker") or {})
+        docker = (task.info.get("container") or {}).get("docker") or {}
         if record.kind == "docker" and docker.get("network") == "BRIDGE":
             for mapping in docker.get("port_mappings") or []:
                 if int(mapping.get("host_port", -1)) == port:
                     return int(mapping["container_port"])
         return port
 
-    async def _command(self, record: ContainerRecord, task: TaskRecord,
-                       command: dict[str, Any]) -> bool:
+    async def _command(
+        self, record: ContainerRecord, task: TaskRecord, command: dict[str, Any]
+    ) -> bool:
         from dcos_mesos.agent import launcher
 
         argv = launcher.command_argv(command)
@@ -116,11 +123,16 @@ class HealthChecker:
             argv = ["docker", "exec", f"mesos-{cid}", *argv]
         elif image:
             argv = ["crun", "exec", f"mesos-{cid}", *argv]
-        env = launcher.environment(launcher.command_env(task.info.get("command") or {}),
-                                   launcher.command_env(command))
+        env = launcher.environment(
+            launcher.command_env(task.info.get("command") or {}), launcher.command_env(command)
+        )
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=record.sandbox if record.kind != "group" else None, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            *argv,
+            cwd=record.sandbox if record.kind != "group" else None,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         try:
             return await proc.wait() == 0
         except asyncio.CancelledError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +43,19 @@ class AgentHttp:
                 cid = self.agent.container_of(record, task)
                 unit = launcher.unit_name(cid)
                 if record.kind == "docker":
-                    rc, out = await launcher.run(["docker", "inspect", "-f", "{{.Id}}",
-                                                  f"mesos-{cid}"], 5.0)
-                    unit = f"docker-{out.strip()}.scope" if rc == 0 else unit
+                    rc, docker_id = await launcher.run(
+                        ["docker", "inspect", "-f", "{{.Id}}", f"mesos-{cid}"], 5.0
+                    )
+                    unit = f"docker-{docker_id.strip()}.scope" if rc == 0 else unit
                 entries[cid] = (unit, Resources.from_v1(task.info.get("resources")), record.id)
         groups = await stats.control_groups([u for u, _, _ in entries.values()])
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for cid, (unit, resources, top) in entries.items():
             if unit not in groups:
                 continue
-            data = stats.statistics(groups[unit], resources.scalar("cpus"),
-                                    int(resources.scalar("mem") * 1024 * 1024))
+            data = stats.statistics(
+                groups[unit], resources.scalar("cpus"), int(resources.scalar("mem") * 1024 * 1024)
+            )
             out[cid] = data
             if top != cid and top not in out:
                 out[top] = data
@@ -137,9 +140,13 @@ class AgentHttp:
             return text(exc.status, str(exc))
         if real.is_dir():
             return text(400, "Cannot download a directory")
-        return web.FileResponse(real, headers={
-            "Content-Type": files.content_type(real),
-            "Content-Disposition": f'attachment; filename="{real.name}"'})
+        return web.FileResponse(
+            real,
+            headers={
+                "Content-Type": files.content_type(real),
+                "Content-Disposition": f'attachment; filename="{real.name}"',
+            },
+        )
 
     # -- v1 agent API --------------------------------------------------------------------
 
@@ -152,7 +159,9 @@ class AgentHttp:
         if content_type.startswith("application/recordio"):
             return await self.sessions.attach_input(request)
         if not content_type.startswith("application/json"):
-            return text(415, "Expecting 'Content-Type' of application/json (this agent speaks JSON only)")
+            return text(
+                415, "Expecting 'Content-Type' of application/json (this agent speaks JSON only)"
+            )
         try:
             call = json.loads(await request.read())
         except ValueError as exc:
@@ -161,12 +170,18 @@ class AgentHttp:
         if not kind:
             return text(400, "Failed to validate agent::Call: Expecting 'type' to be present")
         agent = self.agent
-        simple = {
+        simple: dict[str, tuple[str, Callable[[], Any]]] = {
             "GET_HEALTH": ("get_health", lambda: {"healthy": True}),
-            "GET_FLAGS": ("get_flags", lambda: {"flags": [
-                {"name": k, "value": v} for k, v in sorted(agent.flags.items())]}),
-            "GET_VERSION": ("get_version", lambda: {"version_info": {
-                "version": MESOS_VERSION, **BUILD}}),
+            "GET_FLAGS": (
+                "get_flags",
+                lambda: {
+                    "flags": [{"name": k, "value": v} for k, v in sorted(agent.flags.items())]
+                },
+            ),
+            "GET_VERSION": (
+                "get_version",
+                lambda: {"version_info": {"version": MESOS_VERSION, **BUILD}},
+            ),
             "GET_STATE": ("get_state", lambda: views.get_state(agent)),
             "GET_FRAMEWORKS": ("get_frameworks", lambda: views.get_frameworks(agent)),
             "GET_EXECUTORS": ("get_executors", lambda: views.get_executors(agent)),
@@ -179,11 +194,21 @@ class AgentHttp:
             return json_response({"type": kind, key: make()})
         if kind == "GET_METRICS":
             raw = json.loads((await self.metrics(request)).text or "{}")
-            return json_response({"type": kind, "get_metrics": {
-                "metrics": [{"name": k, "value": v} for k, v in sorted(raw.items())]}})
+            return json_response(
+                {
+                    "type": kind,
+                    "get_metrics": {
+                        "metrics": [{"name": k, "value": v} for k, v in sorted(raw.items())]
+                    },
+                }
+            )
         if kind == "GET_CONTAINERS":
-            return json_response({"type": kind, "get_containers": views.get_containers(
-                agent, await self.container_stats())})
+            return json_response(
+                {
+                    "type": kind,
+                    "get_containers": views.get_containers(agent, await self.container_stats()),
+                }
+            )
         if kind == "LIST_FILES":
             path = (call.get("list_files") or {}).get("path", "")
             try:
@@ -192,9 +217,16 @@ class AgentHttp:
                 return text(exc.status, str(exc))
             infos = []
             for info in files.browse(real, path):
-                infos.append({"path": info["path"], "nlink": info["nlink"], "size": info["size"],
-                              "mtime": {"nanoseconds": info["mtime"] * 10**9},
-                              "uid": info["uid"], "gid": info["gid"]})
+                infos.append(
+                    {
+                        "path": info["path"],
+                        "nlink": info["nlink"],
+                        "size": info["size"],
+                        "mtime": {"nanoseconds": info["mtime"] * 10**9},
+                        "uid": info["uid"],
+                        "gid": info["gid"],
+                    }
+                )
             return json_response({"type": kind, "list_files": {"file_infos": infos}})
         if kind == "READ_FILE":
             import base64
@@ -208,14 +240,19 @@ class AgentHttp:
                     data = f.read(int(spec["length"]) if "length" in spec else size)
             except files.FilesError as exc:
                 return text(exc.status, str(exc))
-            return json_response({"type": kind, "read_file": {
-                "size": size, "data": base64.b64encode(data).decode()}})
+            return json_response(
+                {"type": kind, "read_file": {"size": size, "data": base64.b64encode(data).decode()}}
+            )
         if kind == "LAUNCH_NESTED_CONTAINER_SESSION":
             return await self.sessions.launch_session(request, call)
         if kind == "ATTACH_CONTAINER_OUTPUT":
             return await self.sessions.attach_output(request, call)
-        if kind in ("LAUNCH_NESTED_CONTAINER", "WAIT_NESTED_CONTAINER", "KILL_NESTED_CONTAINER",
-                    "REMOVE_NESTED_CONTAINER"):
+        if kind in (
+            "LAUNCH_NESTED_CONTAINER",
+            "WAIT_NESTED_CONTAINER",
+            "KILL_NESTED_CONTAINER",
+            "REMOVE_NESTED_CONTAINER",
+        ):
             return await self.sessions.nested(request, call)
         return text(501, f"Call type {kind} is not implemented by this agent")
 
@@ -238,16 +275,18 @@ class AgentHttp:
         body = await self._internal_body(request)
         if body is None:
             return text(409, "Not the master this agent is registered with")
-        self.agent.spawn(self.agent.kill_task(value(body.get("framework_id")),
-                                              value(body.get("task_id"))))
+        self.agent.spawn(
+            self.agent.kill_task(value(body.get("framework_id")), value(body.get("task_id")))
+        )
         return text(202)
 
     async def acknowledge(self, request: web.Request) -> web.Response:
         body = await self._internal_body(request)
         if body is None:
             return text(409, "Not the master this agent is registered with")
-        self.agent.acknowledge(value(body.get("framework_id")), value(body.get("task_id")),
-                               str(body.get("uuid", "")))
+        self.agent.acknowledge(
+            value(body.get("framework_id")), value(body.get("task_id")), str(body.get("uuid", ""))
+        )
         return text(200)
 
     async def shutdown_framework(self, request: web.Request) -> web.Response:
@@ -261,8 +300,11 @@ class AgentHttp:
         body = await self._internal_body(request)
         if body is None:
             return text(409, "Not the master this agent is registered with")
-        self.agent.spawn(self.agent.shutdown_executor(value(body.get("framework_id")),
-                                                      value(body.get("executor_id"))))
+        self.agent.spawn(
+            self.agent.shutdown_executor(
+                value(body.get("framework_id")), value(body.get("executor_id"))
+            )
+        )
         return text(202)
 
     async def container_exited(self, request: web.Request) -> web.Response:

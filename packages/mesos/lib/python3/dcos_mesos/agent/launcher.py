@@ -31,11 +31,21 @@ EXITED_HELPER = "/opt/mesosphere/bin/mesos-container-exited"
 SANDBOX_IN_CONTAINER = "/mnt/mesos/sandbox"
 
 RLIMIT_PROPERTIES = {
-    "RLMT_AS": "LimitAS", "RLMT_CORE": "LimitCORE", "RLMT_CPU": "LimitCPU",
-    "RLMT_DATA": "LimitDATA", "RLMT_FSIZE": "LimitFSIZE", "RLMT_LOCKS": "LimitLOCKS",
-    "RLMT_MEMLOCK": "LimitMEMLOCK", "RLMT_MSGQUEUE": "LimitMSGQUEUE", "RLMT_NICE": "LimitNICE",
-    "RLMT_NOFILE": "LimitNOFILE", "RLMT_NPROC": "LimitNPROC", "RLMT_RSS": "LimitRSS",
-    "RLMT_RTPRIO": "LimitRTPRIO", "RLMT_RTTIME": "LimitRTTIME", "RLMT_SIGPENDING": "LimitSIGPENDING",
+    "RLMT_AS": "LimitAS",
+    "RLMT_CORE": "LimitCORE",
+    "RLMT_CPU": "LimitCPU",
+    "RLMT_DATA": "LimitDATA",
+    "RLMT_FSIZE": "LimitFSIZE",
+    "RLMT_LOCKS": "LimitLOCKS",
+    "RLMT_MEMLOCK": "LimitMEMLOCK",
+    "RLMT_MSGQUEUE": "LimitMSGQUEUE",
+    "RLMT_NICE": "LimitNICE",
+    "RLMT_NOFILE": "LimitNOFILE",
+    "RLMT_NPROC": "LimitNPROC",
+    "RLMT_RSS": "LimitRSS",
+    "RLMT_RTPRIO": "LimitRTPRIO",
+    "RLMT_RTTIME": "LimitRTTIME",
+    "RLMT_SIGPENDING": "LimitSIGPENDING",
     "RLMT_STACK": "LimitSTACK",
 }
 
@@ -92,10 +102,20 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
         f"StandardError=append:{spec.sandbox / 'stderr'}",
         f"TimeoutStopSec={max(1, int(spec.grace_seconds))}",
         "KillMode=control-group",
+        # Per-unit cgroups in every hierarchy, for /monitor/statistics.
+        "CPUAccounting=yes",
+        "MemoryAccounting=yes",
+        "BlockIOAccounting=yes",
         "SendSIGKILL=yes",
-        "ExecStopPost=" + " ".join(
-            shlex.quote(a) for a in [EXITED_HELPER, str(spec.exit_file), spec.container_id,
-                                     *([spec.docker_name] if spec.docker_name else [])]
+        "ExecStopPost="
+        + " ".join(
+            shlex.quote(a)
+            for a in [
+                EXITED_HELPER,
+                str(spec.exit_file),
+                spec.container_id,
+                *([spec.docker_name] if spec.docker_name else []),
+            ]
         ),
     ]
     mem = spec.resources.scalar("mem")
@@ -106,8 +126,14 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
     props += rlimit_properties(spec.rlimits)
     if spec.user and spec.user != "root":
         props.append(f"User={spec.user}")
-    argv = ["systemd-run", f"--unit={spec.unit}", "--service-type=exec", "--collect",
-            "--quiet", f"--description={spec.description or 'Mesos container ' + spec.container_id}"]
+    argv = [
+        "systemd-run",
+        f"--unit={spec.unit}",
+        "--service-type=simple",
+        "--collect",
+        "--quiet",
+        f"--description={spec.description or 'Mesos container ' + spec.container_id}",
+    ]
     argv += [f"--property={p}" for p in props]
     argv += [f"--setenv={k}={v}" for k, v in sorted(spec.env.items())]
     argv += ["--", *spec.argv]
@@ -120,7 +146,7 @@ async def run(argv: list[str], timeout: float = 30.0) -> tuple[int, str]:
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         return 124, f"{argv[0]} timed out after {timeout:.0f} s"
     return proc.returncode or 0, out.decode(errors="replace").strip()
@@ -144,13 +170,13 @@ async def unit_active(container_ids: list[str]) -> dict[str, bool]:
     if not container_ids:
         return {}
     units = [unit_name(c) for c in container_ids]
-    rc, out = await run(["systemctl", "show", "--property=Id,ActiveState", "--", *units])
+    _rc, out = await run(["systemctl", "show", "--property=Id,ActiveState", "--", *units])
     active: dict[str, bool] = {}
     for block in out.split("\n\n"):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         unit = props.get("Id", "")
         if unit.startswith("mesos-") and unit.endswith(".service"):
-            cid = unit[len("mesos-"): -len(".service")]
+            cid = unit[len("mesos-") : -len(".service")]
             active[cid] = props.get("ActiveState") in ("active", "activating", "deactivating")
     return active
 
@@ -184,8 +210,14 @@ def command_env(command: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def docker_argv(name: str, task: dict[str, Any], container: dict[str, Any], sandbox: Path,
-                env: dict[str, str], resources: Resources) -> list[str]:
+def docker_argv(
+    name: str,
+    task: dict[str, Any],
+    container: dict[str, Any],
+    sandbox: Path,
+    env: dict[str, str],
+    resources: Resources,
+) -> list[str]:
     docker = container.get("docker") or {}
     argv = ["docker", "run", "--name", name, "--sig-proxy=true"]
     cpus = resources.scalar("cpus")
@@ -231,9 +263,16 @@ async def docker_image_present(image: str) -> tuple[bool, str]:
 async def docker_container_ip(name: str, attempts: int = 40) -> str:
     """The container's address on Docker's bridge, once it runs ('' for host networking)."""
     for _ in range(attempts):
-        rc, out = await run(["docker", "inspect", "-f",
-                             "{{.State.Running}} {{range .NetworkSettings.Networks}}"
-                             "{{.IPAddress}} {{end}}", name], 5.0)
+        rc, out = await run(
+            [
+                "docker",
+                "inspect",
+                "-f",
+                "{{.State.Running}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                name,
+            ],
+            5.0,
+        )
         if rc == 0:
             running, *ips = out.split()
             if running == "true":
@@ -245,6 +284,8 @@ async def docker_container_ip(name: str, attempts: int = 40) -> str:
 def environment(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
     env = dict(base)
     env.update(extra)
-    env.setdefault("PATH", os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-                                                  "/usr/bin:/sbin:/bin"))
+    env.setdefault(
+        "PATH",
+        os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    )
     return env

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dcos_internal_utils import aio, mesos_leader, node, zk
+
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
 from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
@@ -29,6 +30,8 @@ from dcos_mesos.resources import DCOS_PORTS, Resources
 log = logging.getLogger("mesos-agent")
 
 PORT = 5051
+# Each task's unit reports its own exit; this slow check only catches a lost report.
+UNIT_CHECK_S = 30.0
 WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
 
 
@@ -48,7 +51,7 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
         "hostname_lookup": "false",
         "image_providers": "docker",
         "isolation": "cgroups/cpu,cgroups/mem,disk/du,filesystem/linux,docker/runtime,"
-                     "docker/volume,volume/sandbox_path,posix/rlimits,namespaces/pid",
+        "docker/volume,volume/sandbox_path,posix/rlimits,namespaces/pid",
         "launcher": "linux",
         "log_dir": "/var/log/mesos",
         "master": zk.mesos_zk_url(config),
@@ -66,7 +69,10 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
 
 
 def node_resources(flags: dict[str, str], role: str) -> Resources:
-    """The node's cpus, mem and disk as Mesos computes them, DC/OS's ports; `resources` overrides."""
+    """The node's cpus, mem and disk as Mesos computes them and DC/OS's ports.
+
+    The `resources` flag (MESOS_RESOURCES: text or JSON) overrides what it names.
+    """
     reservation = "slave_public" if role == "slave_public" else "*"
     cpus = float(os.cpu_count() or 1)
     with open("/proc/meminfo") as f:
@@ -101,6 +107,7 @@ class LeaderLink:
     def __init__(self, client: HttpClient) -> None:
         self.client = client
         self.url = ""
+        self.leader_id = ""
 
     async def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         if not self.url:
@@ -120,9 +127,17 @@ async def run_agent() -> None:
     client = HttpClient()
     link = LeaderLink(client)
     store = Store(WORK_DIR)
-    agent = Agent(store, flags, info, ip, resources, link,
-                  DockerEngineImages(WORK_DIR / "provisioner" / "images"),
-                  Bundles(Path("/run/mesos/bundles")), PORT)
+    agent = Agent(
+        store,
+        flags,
+        info,
+        ip,
+        resources,
+        link,
+        DockerEngineImages(WORK_DIR / "provisioner" / "images"),
+        Bundles(Path("/run/mesos/bundles")),
+        PORT,
+    )
     await agent.recover()
     runner = await aio.serve(AgentHttp(agent).app(), tcp=[("0.0.0.0", PORT)])
 
@@ -136,10 +151,12 @@ async def run_agent() -> None:
     def watch(children: list[str]) -> None:
         info_ = mesos_leader.leader(zk_client)
         url = info_.url if info_ else ""
+        leader_id = info_.id if info_ else ""
 
         def apply() -> None:
-            if url != link.url:
-                link.url = url
+            # A restarted master keeps its address but has a new id: re-register with it too.
+            if (url, leader_id) != (link.url, link.leader_id):
+                link.url, link.leader_id = url, leader_id
                 agent.master_hostname = info_.hostname if info_ else ""
                 agent.registered.clear()
                 log.info("leading master is now %s", url or "nobody")
@@ -148,6 +165,13 @@ async def run_agent() -> None:
         loop.call_soon_threadsafe(apply)
 
     zk_client.ChildrenWatch(mesos_leader.MESOS_ZNODE, watch)
+
+    async def unit_checker() -> None:
+        while True:
+            await asyncio.sleep(UNIT_CHECK_S)
+            await agent.check_units()
+
+    checker = asyncio.create_task(unit_checker())
     try:
         while True:
             if not agent.registered.is_set() and link.url:
@@ -158,14 +182,16 @@ async def run_agent() -> None:
             try:
                 await asyncio.wait_for(agent.wakeup.wait(), agent.ping_interval)
                 continue
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if agent.registered.is_set():
                 code, _ = await link.post(
-                    "/internal/agent/ping", {"agent_id": {"value": agent.agent_id}})
+                    "/internal/agent/ping", {"agent_id": {"value": agent.agent_id}}
+                )
                 if code in (404, 503):
                     agent.registered.clear()
     finally:
+        checker.cancel()
         await runner.cleanup()
         await client.close()
 

@@ -18,14 +18,32 @@ from typing import Any, Protocol
 from dcos_mesos.agent.launcher import SANDBOX_IN_CONTAINER, LaunchError, run
 
 DEFAULT_CAPS = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
 ]
-RLIMIT_NAMES = {"RLMT_NOFILE": "RLIMIT_NOFILE", "RLMT_NPROC": "RLIMIT_NPROC",
-                "RLMT_CORE": "RLIMIT_CORE", "RLMT_STACK": "RLIMIT_STACK",
-                "RLMT_AS": "RLIMIT_AS", "RLMT_CPU": "RLIMIT_CPU", "RLMT_DATA": "RLIMIT_DATA",
-                "RLMT_FSIZE": "RLIMIT_FSIZE", "RLMT_MEMLOCK": "RLIMIT_MEMLOCK"}
+RLIMIT_NAMES = {
+    "RLMT_NOFILE": "RLIMIT_NOFILE",
+    "RLMT_NPROC": "RLIMIT_NPROC",
+    "RLMT_CORE": "RLIMIT_CORE",
+    "RLMT_STACK": "RLIMIT_STACK",
+    "RLMT_AS": "RLIMIT_AS",
+    "RLMT_CPU": "RLIMIT_CPU",
+    "RLMT_DATA": "RLIMIT_DATA",
+    "RLMT_FSIZE": "RLIMIT_FSIZE",
+    "RLMT_MEMLOCK": "RLIMIT_MEMLOCK",
+}
 UNLIMITED = 18446744073709551615
 
 
@@ -52,7 +70,8 @@ class DockerEngineImages:
         if rc != 0:
             raise LaunchError(
                 f"Failed to launch container: Failed to pull image '{name}': the image is not "
-                f"on this agent and there is no registry to pull it from ({out.splitlines()[-1] if out else rc})"
+                f"on this agent and there is no registry to pull it from "
+                f"({out.splitlines()[-1] if out else rc})"
             )
         meta = json.loads(out)[0]
         image_id = str(meta["Id"]).split(":")[-1]
@@ -72,12 +91,15 @@ class DockerEngineImages:
         try:
             proc = await asyncio.create_subprocess_shell(
                 f"docker export {cid} | tar -x -C {partial}",
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
             _, err = await proc.communicate()
             if proc.returncode != 0:
-                raise LaunchError(f"Failed to launch container: cannot unpack image '{name}': "
-                                  f"{err.decode(errors='replace')}")
+                raise LaunchError(
+                    f"Failed to launch container: cannot unpack image '{name}': "
+                    f"{err.decode(errors='replace')}"
+                )
         finally:
             await run(["docker", "rm", "-f", cid])
         partial.rename(rootfs)
@@ -92,17 +114,31 @@ class Bundles:
     def path(self, container_id: str) -> Path:
         return self.root / container_id
 
-    async def create(self, container_id: str, image: Image, args: list[str], env: dict[str, str],
-                     sandbox: Path, mounts: list[tuple[str, str, bool]],
-                     rlimits: list[dict[str, Any]], hostname: str = "") -> Path:
+    async def create(
+        self,
+        container_id: str,
+        image: Image,
+        args: list[str],
+        env: dict[str, str],
+        sandbox: Path,
+        mounts: list[tuple[str, str, bool]],
+        rlimits: list[dict[str, Any]],
+        hostname: str = "",
+    ) -> Path:
         bundle = self.path(container_id)
         for sub in ("upper", "work", "merged"):
             (bundle / sub).mkdir(parents=True, exist_ok=True)
-        rc, out = await run([
-            "mount", "-t", "overlay", "overlay", "-o",
-            f"lowerdir={image.rootfs},upperdir={bundle / 'upper'},workdir={bundle / 'work'}",
-            str(bundle / "merged"),
-        ])
+        rc, out = await run(
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                f"lowerdir={image.rootfs},upperdir={bundle / 'upper'},workdir={bundle / 'work'}",
+                str(bundle / "merged"),
+            ]
+        )
         if rc != 0:
             raise LaunchError(f"Failed to launch container: cannot mount the image's rootfs: {out}")
         merged = bundle / "merged"
@@ -111,34 +147,75 @@ class Bundles:
         for name in ("resolv.conf", "hosts", "hostname"):
             (merged / "etc" / name).touch(exist_ok=True)
         image_env = dict(e.split("=", 1) for e in image.config.get("Env") or [] if "=" in e)
-        full_env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    **image_env, **env, "MESOS_SANDBOX": SANDBOX_IN_CONTAINER}
+        full_env = {
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            **image_env,
+            **env,
+            "MESOS_SANDBOX": SANDBOX_IN_CONTAINER,
+        }
         oci_mounts: list[dict[str, Any]] = [
             {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-            {"destination": "/sys", "type": "bind", "source": "/sys",
-             "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]},
-            {"destination": SANDBOX_IN_CONTAINER, "type": "bind", "source": str(sandbox),
-             "options": ["rbind", "rw"]},
+            {
+                "destination": "/dev",
+                "type": "tmpfs",
+                "source": "tmpfs",
+                "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+            },
+            {
+                "destination": "/dev/pts",
+                "type": "devpts",
+                "source": "devpts",
+                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+            },
+            {
+                "destination": "/dev/shm",
+                "type": "tmpfs",
+                "source": "shm",
+                "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+            },
+            {
+                "destination": "/sys",
+                "type": "bind",
+                "source": "/sys",
+                "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
+            },
+            {
+                "destination": SANDBOX_IN_CONTAINER,
+                "type": "bind",
+                "source": str(sandbox),
+                "options": ["rbind", "rw"],
+            },
         ]
         for name in ("resolv.conf", "hosts", "hostname"):
-            oci_mounts.append({"destination": f"/etc/{name}", "type": "bind",
-                               "source": f"/etc/{name}", "options": ["bind", "ro"]})
+            oci_mounts.append(
+                {
+                    "destination": f"/etc/{name}",
+                    "type": "bind",
+                    "source": f"/etc/{name}",
+                    "options": ["bind", "ro"],
+                }
+            )
         for source, destination, read_only in mounts:
             (merged / destination.lstrip("/")).mkdir(parents=True, exist_ok=True)
-            oci_mounts.append({"destination": destination, "type": "bind", "source": source,
-                               "options": ["rbind", "ro" if read_only else "rw"]})
+            oci_mounts.append(
+                {
+                    "destination": destination,
+                    "type": "bind",
+                    "source": source,
+                    "options": ["rbind", "ro" if read_only else "rw"],
+                }
+            )
         oci_rlimits = []
         for rlimit in rlimits:
-            name = RLIMIT_NAMES.get(str(rlimit.get("type")))
-            if name:
-                oci_rlimits.append({"type": name, "soft": int(rlimit.get("soft", UNLIMITED)),
-                                    "hard": int(rlimit.get("hard", UNLIMITED))})
+            limit_name = RLIMIT_NAMES.get(str(rlimit.get("type")))
+            if limit_name:
+                oci_rlimits.append(
+                    {
+                        "type": limit_name,
+                        "soft": int(rlimit.get("soft", UNLIMITED)),
+                        "hard": int(rlimit.get("hard", UNLIMITED)),
+                    }
+                )
         config = {
             "ociVersion": "1.0.2",
             "process": {
@@ -147,16 +224,19 @@ class Bundles:
                 "args": args,
                 "env": [f"{k}={v}" for k, v in full_env.items()],
                 "cwd": SANDBOX_IN_CONTAINER,
-                "capabilities": {k: DEFAULT_CAPS for k in
-                                 ("bounding", "effective", "permitted", "inheritable")},
+                "capabilities": {
+                    k: DEFAULT_CAPS for k in ("bounding", "effective", "permitted", "inheritable")
+                },
                 "rlimits": oci_rlimits,
                 "noNewPrivileges": False,
             },
             "root": {"path": str(merged), "readonly": False},
             "hostname": hostname,
             "mounts": oci_mounts,
-            "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}]
-                      + ([{"type": "uts"}] if hostname else [])},
+            "linux": {
+                "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}]
+                + ([{"type": "uts"}] if hostname else [])
+            },
         }
         (bundle / "config.json").write_text(json.dumps(config))
         return bundle
@@ -183,5 +263,11 @@ def image_args(image: Image, command: dict[str, Any]) -> list[str]:
 
 
 def crun_argv(bundle: Path, container_id: str) -> list[str]:
-    return ["crun", "--cgroup-manager=disabled", "run", "--bundle", str(bundle),
-            f"mesos-{container_id}"]
+    return [
+        "crun",
+        "--cgroup-manager=disabled",
+        "run",
+        "--bundle",
+        str(bundle),
+        f"mesos-{container_id}",
+    ]

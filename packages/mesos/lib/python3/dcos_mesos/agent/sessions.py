@@ -21,8 +21,8 @@ import termios
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-
 from dcos_internal_utils import recordio
+
 from dcos_mesos.agent import launcher
 from dcos_mesos.agent.views import find_container
 from dcos_mesos.ids import value
@@ -30,23 +30,29 @@ from dcos_mesos.ids import value
 if TYPE_CHECKING:
     from dcos_mesos.agent.core import Agent
 
-RECORDIO_HEADERS = {"Content-Type": "application/recordio",
-                    "Message-Content-Type": "application/json"}
+RECORDIO_HEADERS = {
+    "Content-Type": "application/recordio",
+    "Message-Content-Type": "application/json",
+}
 
 
 def io_record(kind: str, data: bytes) -> bytes:
-    return recordio.encode_json({"type": "DATA", "data": {
-        "type": kind, "data": base64.b64encode(data).decode()}})
+    return recordio.encode_json(
+        {"type": "DATA", "data": {"type": kind, "data": base64.b64encode(data).decode()}}
+    )
 
 
 class Session:
-    def __init__(self, container_id: str, proc: asyncio.subprocess.Process, tty_fd: int | None) -> None:
+    def __init__(
+        self, container_id: str, proc: asyncio.subprocess.Process, tty_fd: int | None
+    ) -> None:
         self.container_id = container_id
         self.proc = proc
         self.tty_fd = tty_fd
         self.listeners: list[asyncio.Queue[bytes | None]] = []
         self.backlog: list[bytes] = []
         self.done = asyncio.Event()
+        self.pump: asyncio.Future[None] | None = None  # reads its output until it exits
 
     def publish(self, record: bytes | None) -> None:
         if record is not None:
@@ -73,19 +79,33 @@ class Sessions:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.sessions: dict[str, Session] = {}
+        # Exit codes of ended sessions, for WAIT_NESTED_CONTAINER after the output ended
+        # (as `dcos task exec` asks); the last few hundred are kept.
+        self.exited: dict[str, int] = {}
 
-    def _argv(self, parent_id: str, command: dict[str, Any], tty: bool) -> tuple[list[str], str | None, dict[str, str]]:
+    def _argv(
+        self, parent_id: str, command: dict[str, Any], tty: bool
+    ) -> tuple[list[str], str | None, dict[str, str]]:
         found = find_container(self.agent, parent_id)
         if found is None:
             raise web.HTTPNotFound(text=f"Container {parent_id} cannot be found")
         record, task = found
-        argv = launcher.command_argv(command) if (command.get("value") or command.get("arguments")) \
+        argv = (
+            launcher.command_argv(command)
+            if (command.get("value") or command.get("arguments"))
             else ["/bin/sh"]
-        image = (((task.info if task else {}).get("container") or {}).get("mesos") or {}).get("image")
+        )
+        image = (((task.info if task else {}).get("container") or {}).get("mesos") or {}).get(
+            "image"
+        )
         cid = self.agent.container_of(record, task) if task else record.id
         env = launcher.environment(dict(os.environ), launcher.command_env(command))
         if record.kind == "docker":
-            return ["docker", "exec", "-i", *(["-t"] if tty else []), f"mesos-{cid}", *argv], None, env
+            return (
+                ["docker", "exec", "-i", *(["-t"] if tty else []), f"mesos-{cid}", *argv],
+                None,
+                env,
+            )
         if image:
             return ["crun", "exec", *(["-t"] if tty else []), f"mesos-{cid}", *argv], None, env
         cwd = record.sandbox
@@ -96,14 +116,19 @@ class Sessions:
             env.update(launcher.command_env(task.info.get("command") or {}))
         return argv, cwd, env
 
-    async def launch_session(self, request: web.Request, call: dict[str, Any]) -> web.StreamResponse:
+    async def launch_session(
+        self, request: web.Request, call: dict[str, Any]
+    ) -> web.StreamResponse:
         spec = call.get("launch_nested_container_session") or {}
         container_id = spec.get("container_id") or {}
         cid = value(container_id)
         parent = value(container_id.get("parent"))
         if not cid or not parent:
-            return web.Response(status=400, text="Failed to validate agent::Call: "
-                                                 "Expecting 'container_id.parent' to be present")
+            return web.Response(
+                status=400,
+                text="Failed to validate agent::Call: "
+                "Expecting 'container_id.parent' to be present",
+            )
         if cid in self.sessions:
             return web.Response(status=400, text=f"Container {cid} already exists")
         tty_info = (spec.get("container") or {}).get("tty_info")
@@ -111,27 +136,49 @@ class Sessions:
         session = await self._spawn(cid, argv, cwd, env, tty_info)
         return await self._stream(request, session)
 
-    async def _spawn(self, cid: str, argv: list[str], cwd: str | None, env: dict[str, str],
-                     tty_info: dict[str, Any] | None) -> Session:
+    async def _spawn(
+        self,
+        cid: str,
+        argv: list[str],
+        cwd: str | None,
+        env: dict[str, str],
+        tty_info: dict[str, Any] | None,
+    ) -> Session:
         if tty_info is not None:
             master_fd, slave_fd = os.openpty()
             size = tty_info.get("window_size") or {}
             if size:
-                fcntl.ioctl(slave_fd, termios.TIOCSWINSZ, struct.pack(
-                    "HHHH", int(size.get("rows", 24)), int(size.get("columns", 80)), 0, 0))
+                fcntl.ioctl(
+                    slave_fd,
+                    termios.TIOCSWINSZ,
+                    struct.pack(
+                        "HHHH", int(size.get("rows", 24)), int(size.get("columns", 80)), 0, 0
+                    ),
+                )
             env.setdefault("TERM", "xterm")
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, cwd=cwd, env=env,
-                start_new_session=True)
+                *argv,
+                stdin=slave_fd,
+                stdout=slave_fd,
+                stderr=slave_fd,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
             os.close(slave_fd)
             session = Session(cid, proc, master_fd)
-            asyncio.ensure_future(self._pump_tty(session, master_fd))
+            session.pump = asyncio.ensure_future(self._pump_tty(session, master_fd))
         else:
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, cwd=cwd, env=env)
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+            )
             session = Session(cid, proc, None)
-            asyncio.ensure_future(self._pump_pipes(session))
+            session.pump = asyncio.ensure_future(self._pump_pipes(session))
         self.sessions[cid] = session
         return session
 
@@ -162,7 +209,9 @@ class Sessions:
             while reader is not None and (chunk := await reader.read(65536)):
                 session.publish(io_record(kind, chunk))
 
-        await asyncio.gather(pump(session.proc.stdout, "STDOUT"), pump(session.proc.stderr, "STDERR"))
+        await asyncio.gather(
+            pump(session.proc.stdout, "STDOUT"), pump(session.proc.stderr, "STDERR")
+        )
         await session.proc.wait()
         self._finish(session)
 
@@ -170,6 +219,9 @@ class Sessions:
         session.publish(None)
         session.done.set()
         self.sessions.pop(session.container_id, None)
+        self.exited[session.container_id] = session.proc.returncode or 0
+        while len(self.exited) > 500:
+            del self.exited[next(iter(self.exited))]
 
     async def _stream(self, request: web.Request, session: Session) -> web.StreamResponse:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -182,8 +234,8 @@ class Sessions:
         response.enable_chunked_encoding()
         await response.prepare(request)
         try:
-            while (record := await queue.get()) is not None:
-                await response.write(record)
+            while (item := await queue.get()) is not None:
+                await response.write(item)
             await response.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -208,8 +260,10 @@ class Sessions:
                 attach = message.get("attach_container_input") or {}
                 if session is None:
                     if attach.get("type") != "CONTAINER_ID":
-                        return web.Response(status=400, text="Expecting the first message to be "
-                                                             "of type 'CONTAINER_ID'")
+                        return web.Response(
+                            status=400,
+                            text="Expecting the first message to be of type 'CONTAINER_ID'",
+                        )
                     cid = value(attach.get("container_id"))
                     session = self.sessions.get(cid)
                     if session is None:
@@ -236,23 +290,28 @@ class Sessions:
         if kind == "LAUNCH_NESTED_CONTAINER":
             spec = call.get("launch_nested_container") or {}
             container_id = spec.get("container_id") or {}
-            argv, cwd, env = self._argv(value(container_id.get("parent")), spec.get("command") or {},
-                                        False)
+            argv, cwd, env = self._argv(
+                value(container_id.get("parent")), spec.get("command") or {}, False
+            )
             await self._spawn(value(container_id), argv, cwd, env, None)
             return web.Response(status=200)
-        key = {"WAIT_NESTED_CONTAINER": "wait_nested_container",
-               "KILL_NESTED_CONTAINER": "kill_nested_container",
-               "REMOVE_NESTED_CONTAINER": "remove_nested_container"}[kind]
+        key = {
+            "WAIT_NESTED_CONTAINER": "wait_nested_container",
+            "KILL_NESTED_CONTAINER": "kill_nested_container",
+            "REMOVE_NESTED_CONTAINER": "remove_nested_container",
+        }[kind]
         cid = value((call.get(key) or {}).get("container_id"))
         session = self.sessions.get(cid)
         if kind == "WAIT_NESTED_CONTAINER":
-            if session is None:
+            if session is not None:
+                await session.done.wait()
+            if cid not in self.exited:
                 return web.Response(status=404, text=f"Container {cid} cannot be found")
-            await session.done.wait()
-            rc = session.proc.returncode or 0
+            rc = self.exited[cid]
             status = rc << 8 if rc >= 0 else -rc
-            return web.json_response({"type": "WAIT_NESTED_CONTAINER",
-                                      "wait_nested_container": {"exit_status": status}})
+            return web.json_response(
+                {"type": "WAIT_NESTED_CONTAINER", "wait_nested_container": {"exit_status": status}}
+            )
         if session is not None and kind == "KILL_NESTED_CONTAINER":
             session.proc.kill()
         return web.Response(status=200)

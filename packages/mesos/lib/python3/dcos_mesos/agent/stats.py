@@ -44,7 +44,7 @@ def _blkio(folder: Path) -> dict[str, Any]:
 
 
 def statistics(cgroup: str, cpus_limit: float, mem_limit: int) -> dict[str, Any]:
-    """Mesos's ResourceStatistics of one container whose cgroup path (below each hierarchy) is given."""
+    """Mesos's ResourceStatistics of one container, from its cgroup path in each hierarchy."""
     memory = CGROUP_ROOT / "memory" / cgroup.lstrip("/")
     cpuacct = CGROUP_ROOT / "cpuacct" / cgroup.lstrip("/")
     cpu = CGROUP_ROOT / "cpu" / cgroup.lstrip("/")
@@ -79,7 +79,7 @@ async def control_groups(units: list[str]) -> dict[str, str]:
     """Each unit's cgroup path, as systemd reports it."""
     if not units:
         return {}
-    rc, out = await launcher.run(["systemctl", "show", "--property=Id,ControlGroup", "--", *units])
+    _rc, out = await launcher.run(["systemctl", "show", "--property=Id,ControlGroup", "--", *units])
     groups = {}
     for block in out.split("\n\n"):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)

@@ -9,6 +9,7 @@ Records are rewritten whole and renamed into place, so a crash never leaves half
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ class TaskRecord:
     unit: str = ""
     killing: bool = False
     exited: bool = False
+    launched: bool = False  # the launch finished (an exit seen before then waits for it)
     healthy: bool | None = None
 
     @property
@@ -83,9 +85,20 @@ class Store:
     def containers_dir(self, agent_id: str) -> Path:
         return self.meta / agent_id / "containers"
 
-    def sandbox(self, agent_id: str, framework_id: str, executor_id: str, container_id: str) -> Path:
-        return (self.work_dir / "slaves" / agent_id / "frameworks" / framework_id / "executors"
-                / executor_id / "runs" / container_id)
+    def sandbox(
+        self, agent_id: str, framework_id: str, executor_id: str, container_id: str
+    ) -> Path:
+        return (
+            self.work_dir
+            / "slaves"
+            / agent_id
+            / "frameworks"
+            / framework_id
+            / "executors"
+            / executor_id
+            / "runs"
+            / container_id
+        )
 
     def save(self, agent_id: str, record: ContainerRecord) -> None:
         folder = self.containers_dir(agent_id)
@@ -94,10 +107,8 @@ class Store:
 
     def forget(self, agent_id: str, container_id: str) -> None:
         for suffix in (".json", ".exit"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 (self.containers_dir(agent_id) / f"{container_id}{suffix}").unlink()
-            except FileNotFoundError:
-                pass
 
     def load(self, agent_id: str) -> list[ContainerRecord]:
         folder = self.containers_dir(agent_id)

@@ -67,7 +67,9 @@ def executor_v0(agent: Agent, record: ContainerRecord) -> dict[str, Any]:
     return out
 
 
-def frameworks_v0(agent: Agent, records: list[ContainerRecord], completed: bool) -> list[dict[str, Any]]:
+def frameworks_v0(
+    agent: Agent, records: list[ContainerRecord], completed: bool
+) -> list[dict[str, Any]]:
     grouped: dict[str, list[ContainerRecord]] = {}
     for record in records:
         grouped.setdefault(record.framework_id, []).append(record)
@@ -124,7 +126,8 @@ def state(agent: Agent) -> dict[str, Any]:
         "reserved_resources_full": {r: res.to_v1() for r, res in total.reservations().items()},
         "unreserved_resources_full": total.unreserved().to_v1(),
         "reserved_resources_allocated": {
-            r: res.to_v0() for r, res in allocated.reservations().items()},
+            r: res.to_v0() for r, res in allocated.reservations().items()
+        },
         "unreserved_resources_allocated": allocated.unreserved().to_v0(),
         "attributes": attributes_v0(agent.info.get("attributes", [])),
     }
@@ -142,14 +145,20 @@ def state(agent: Agent) -> dict[str, Any]:
 
 
 def get_tasks(agent: Agent) -> dict[str, Any]:
-    live, done = [], []
+    live: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
     for record in agent.containers.values():
         for task in record.tasks.values():
             (done if task.terminal else live).append(agent.task_v1(record, task))
     for record in agent.completed:
         done += [agent.task_v1(record, t) for t in record.tasks.values()]
-    return {"pending_tasks": [], "queued_tasks": [], "launched_tasks": live,
-            "terminated_tasks": done, "completed_tasks": []}
+    return {
+        "pending_tasks": [],
+        "queued_tasks": [],
+        "launched_tasks": live,
+        "terminated_tasks": done,
+        "completed_tasks": [],
+    }
 
 
 def get_executors(agent: Agent) -> dict[str, Any]:
@@ -165,14 +174,18 @@ def get_frameworks(agent: Agent) -> dict[str, Any]:
         "frameworks": [{"framework_info": agent.frameworks.get(f, {})} for f in sorted(live)],
         "completed_frameworks": [
             {"framework_info": r.framework_info}
-            for r in agent.completed if r.framework_id not in live
+            for r in agent.completed
+            if r.framework_id not in live
         ],
     }
 
 
 def get_state(agent: Agent) -> dict[str, Any]:
-    return {"get_tasks": get_tasks(agent), "get_executors": get_executors(agent),
-            "get_frameworks": get_frameworks(agent)}
+    return {
+        "get_tasks": get_tasks(agent),
+        "get_executors": get_executors(agent),
+        "get_frameworks": get_frameworks(agent),
+    }
 
 
 def get_agent(agent: Agent) -> dict[str, Any]:
@@ -201,15 +214,17 @@ def containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str,
             status: dict[str, Any] = {"container_id": container_id}
             if task is not None:
                 status.update(agent.container_status(record, task))
-            out.append({
-                "container_id": cid,
-                "executor_id": record.executor_id,
-                "executor_name": record.executor_info.get("name", ""),
-                "framework_id": record.framework_id,
-                "source": record.executor_info.get("source", ""),
-                "status": status,
-                "statistics": stats.get(cid, {}),
-            })
+            out.append(
+                {
+                    "container_id": cid,
+                    "executor_id": record.executor_id,
+                    "executor_name": record.executor_info.get("name", ""),
+                    "framework_id": record.framework_id,
+                    "source": record.executor_info.get("source", ""),
+                    "status": status,
+                    "statistics": stats.get(cid, {}),
+                }
+            )
     return out
 
 
@@ -231,10 +246,15 @@ def get_containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> dict[str, 
 
 def monitor_statistics(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"executor_id": e["executor_id"], "executor_name": e["executor_name"],
-         "framework_id": e["framework_id"], "source": e["source"],
-         "statistics": e["statistics"]}
-        for e in containers(agent, stats) if "parent" not in e["status"]["container_id"]
+        {
+            "executor_id": e["executor_id"],
+            "executor_name": e["executor_name"],
+            "framework_id": e["framework_id"],
+            "source": e["source"],
+            "statistics": e["statistics"],
+        }
+        for e in containers(agent, stats)
+        if "parent" not in e["status"]["container_id"]
     ]
 
 
@@ -242,7 +262,9 @@ def all_task_records(agent: Agent) -> list[tuple[ContainerRecord, TaskRecord]]:
     return [(r, t) for r in agent.containers.values() for t in r.tasks.values()]
 
 
-def find_container(agent: Agent, container_id: str) -> tuple[ContainerRecord, TaskRecord | None] | None:
+def find_container(
+    agent: Agent, container_id: str
+) -> tuple[ContainerRecord, TaskRecord | None] | None:
     for record in agent.containers.values():
         if record.id == container_id:
             return record, next(iter(record.live_tasks()), None)

@@ -74,8 +74,9 @@ class Allocator:
 
     # -- membership ---------------------------------------------------------------
 
-    def add_agent(self, agent_id: str, total: Resources,
-                  used: dict[str, Resources] | None = None) -> None:
+    def add_agent(
+        self, agent_id: str, total: Resources, used: dict[str, Resources] | None = None
+    ) -> None:
         self.agents[agent_id] = _Agent(total=total, allocated=dict(used or {}))
 
     def remove_agent(self, agent_id: str) -> None:
@@ -87,8 +88,13 @@ class Allocator:
         if agent_id in self.agents:
             self.agents[agent_id].active = active
 
-    def add_framework(self, framework_id: str, roles: list[str],
-                      used: dict[str, Resources] | None = None, active: bool = True) -> None:
+    def add_framework(
+        self,
+        framework_id: str,
+        roles: list[str],
+        used: dict[str, Resources] | None = None,
+        active: bool = True,
+    ) -> None:
         existing = self.frameworks.get(framework_id)
         if existing is not None:
             existing.roles = list(roles)
@@ -116,8 +122,14 @@ class Allocator:
             return
         agent.allocated[framework_id] = agent.allocated.get(framework_id, Resources()) + resources
 
-    def recover(self, framework_id: str, agent_id: str, resources: Resources,
-                refuse_seconds: float | None = None, now: float = 0.0) -> None:
+    def recover(
+        self,
+        framework_id: str,
+        agent_id: str,
+        resources: Resources,
+        refuse_seconds: float | None = None,
+        now: float = 0.0,
+    ) -> None:
         """Resources come back (declined, unused, a task ended); optionally filter them."""
         agent = self.agents.get(agent_id)
         if agent is not None and framework_id in agent.allocated:
@@ -127,7 +139,12 @@ class Allocator:
             else:
                 agent.allocated[framework_id] = left
         framework = self.frameworks.get(framework_id)
-        if framework is not None and refuse_seconds and refuse_seconds > 0 and not resources.empty():
+        if (
+            framework is not None
+            and refuse_seconds
+            and refuse_seconds > 0
+            and not resources.empty()
+        ):
             framework.filters.setdefault(agent_id, []).append(
                 _Filter(resources, now + refuse_seconds)
             )
@@ -166,8 +183,7 @@ class Allocator:
             )
         return out
 
-    def _filtered(self, framework: _Framework, agent_id: str, offer: Resources,
-                  now: float) -> bool:
+    def _filtered(self, framework: _Framework, agent_id: str, offer: Resources, now: float) -> bool:
         filters = framework.filters.get(agent_id)
         if not filters:
             return False

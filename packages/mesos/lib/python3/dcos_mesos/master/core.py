@@ -72,8 +72,16 @@ def parse_duration(text: str, default: float) -> float:
     text = text.strip()
     if not text:
         return default
-    units = (("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("secs", 1.0), ("mins", 60.0),
-             ("hrs", 3600.0), ("days", 86400.0), ("weeks", 604800.0))
+    units = (
+        ("ns", 1e-9),
+        ("us", 1e-6),
+        ("ms", 1e-3),
+        ("secs", 1.0),
+        ("mins", 60.0),
+        ("hrs", 3600.0),
+        ("days", 86400.0),
+        ("weeks", 604800.0),
+    )
     for suffix, factor in units:
         if text.endswith(suffix):
             try:
@@ -117,6 +125,7 @@ class Master:
         self._allocation_timer: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._persist_lock = asyncio.Lock()
+        self._removed_here: set[str] = set()  # agents this master marked unreachable
 
     # -- helpers ------------------------------------------------------------------
 
@@ -170,9 +179,19 @@ class Master:
             self.allocator.add_framework(framework_id, framework.roles, active=False)
         self.elected_time = self.clock()
         self.leader_info = self.info
+        # A recovered framework has its failover_timeout from now to re-subscribe.
+        loop = asyncio.get_running_loop()
+        for framework in self.frameworks.values():
+            timeout = float(framework.info.get("failover_timeout", 0.0))
+            framework.failover_handle = loop.call_later(
+                max(timeout, 0.0),
+                lambda fid=framework.id: self.spawn(self._failover_expired(fid)),
+            )
         log.info(
             "elected leader %s; recovered %d agents, %d frameworks from the registry",
-            self.id, len(self.recovered_agents), len(self.frameworks),
+            self.id,
+            len(self.recovered_agents),
+            len(self.frameworks),
         )
 
     # -- agents -------------------------------------------------------------------
@@ -191,7 +210,10 @@ class Master:
         info.pop("resources", None)
         existing = self.agents.get(agent_id)
         agent = Agent(
-            id=agent_id, info=info, ip=ip, total=total,
+            id=agent_id,
+            info=info,
+            ip=ip,
+            total=total,
             registered_time=existing.registered_time if existing else now,
             reregistered_time=now if reregister else None,
             version=str(body.get("version", MESOS_VERSION)),
@@ -203,38 +225,51 @@ class Master:
         self.agents[agent_id] = agent
         self.recovered_agents.pop(agent_id, None)
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
+        # As Mesos: if this master marked the agent unreachable, only partition-aware
+        # frameworks keep their tasks; the others were told TASK_LOST and are shut down.
+        removed_here = agent_id in self._removed_here
+        self._removed_here.discard(agent_id)
+        shutdown: set[str] = set()
         self.allocator.add_agent(agent_id, total)
 
-        # The agent's own account of its frameworks, executors and tasks wins.
-        for fw_info in body.get("frameworks") or []:
-            framework_id = value(fw_info.get("id"))
-            if framework_id and framework_id not in self.frameworks:
-                self.frameworks[framework_id] = Framework(
-                    id=framework_id, info=fw_info, recovered=True
-                )
-                self.allocator.add_framework(
-                    framework_id, self.frameworks[framework_id].roles, active=False
-                )
+        # The agent's own account of its executors and tasks wins (frameworks the
+        # registry does not hold are gone: the agent is told to shut them down).
         for executor in body.get("executors") or []:
             framework_id = value(executor.get("framework_id"))
+            framework = self.frameworks.get(framework_id)
+            if framework is None:
+                continue
             key = (framework_id, value(executor.get("executor_id")))
             agent.executors[key] = executor
-            framework = self.frameworks.get(framework_id)
-            if framework is not None:
-                framework.executors[(agent_id, key[1])] = executor
+            framework.executors[(agent_id, key[1])] = executor
             self.allocator.allocate_used(
                 framework_id, agent_id, Resources.from_v1(executor.get("resources"))
             )
         for task_v1 in body.get("tasks") or []:
+            framework = self.frameworks.get(value(task_v1.get("framework_id")))
+            if removed_here and framework is not None and not framework.partition_aware:
+                shutdown.add(framework.id)
+                continue
             self._adopt_task(agent, task_v1, was_unreachable)
+        if existing is not None:
+            self._lose_unreported(existing, agent)
         await self.persist()
         event_agent = self.agent_v1(agent)
         self.broadcast({"type": "AGENT_ADDED", "agent_added": {"agent": event_agent}})
         self.count("master/slave_reregistrations" if reregister else "master/slave_registrations")
-        log.info("%s agent %s at %s (%s)", "re-registered" if reregister else "registered",
-                 agent_id, ip, total)
+        log.info(
+            "%s agent %s at %s (%s)",
+            "re-registered" if reregister else "registered",
+            agent_id,
+            ip,
+            total,
+        )
         self.schedule_allocation()
+        known = set(self.frameworks)
         return {
+            "removed_frameworks": sorted(
+                ({value(t.get("framework_id")) for t in body.get("tasks") or []} - known) | shutdown
+            ),
             "agent_id": wrap(agent_id),
             "master_id": self.id,
             "ping_interval_seconds": self.ping_timeout(),
@@ -245,10 +280,19 @@ class Master:
         framework = self.frameworks.get(framework_id)
         if framework is None:
             return
-        info = {
+        info: dict[str, Any] = {
             k: task_v1[k]
-            for k in ("name", "task_id", "resources", "labels", "discovery", "container",
-                      "health_check", "kill_policy", "command")
+            for k in (
+                "name",
+                "task_id",
+                "resources",
+                "labels",
+                "discovery",
+                "container",
+                "health_check",
+                "kill_policy",
+                "command",
+            )
             if k in task_v1
         }
         info["agent_id"] = wrap(agent.id)
@@ -256,8 +300,12 @@ class Master:
         for res in task_v1.get("resources") or []:
             role = res.get("allocation_info", {}).get("role", role)
         task = Task(
-            info=info, framework_id=framework_id, agent_id=agent.id, role=role,
-            executor_id=value(task_v1.get("executor_id")), state=task_v1.get("state", "TASK_STAGING"),
+            info=info,
+            framework_id=framework_id,
+            agent_id=agent.id,
+            role=role,
+            executor_id=value(task_v1.get("executor_id")),
+            state=task_v1.get("state", "TASK_STAGING"),
             statuses=list(task_v1.get("statuses") or []),
             status_update_state=task_v1.get("status_update_state", ""),
             status_update_uuid=task_v1.get("status_update_uuid", ""),
@@ -271,6 +319,31 @@ class Master:
         if was_unreachable:
             self.broadcast({"type": "TASK_ADDED", "task_added": {"task": task.to_v1()}})
 
+    def _lose_unreported(self, before: Agent, after: Agent) -> None:
+        """Tasks the master had on an agent that the re-registering agent no longer has."""
+        for key, task in before.tasks.items():
+            if key in after.tasks or is_terminal(task.state) or task.state == "TASK_STAGING":
+                continue  # a launch may still be on its way to the agent
+            framework = self.frameworks.get(task.framework_id)
+            if framework is None:
+                continue
+            state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
+            status = idlib.status(
+                task.id,
+                state,
+                agent_id=after.id,
+                source="SOURCE_MASTER",
+                reason="REASON_RECONCILIATION",
+                with_uuid=False,
+                message="Task is unknown to the agent",
+            )
+            # Not apply_status: the re-added agent never counted this task's resources.
+            task.statuses.append(status)
+            task.state = state
+            self._complete(framework, task)
+            self.send_update(framework, status)
+            self.broadcast_task_updated(framework.id, status, state)
+
     def agent_pinged(self, agent_id: str) -> bool:
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -283,7 +356,7 @@ class Master:
         return self.flags.seconds("agent_ping_timeout", 15.0)
 
     async def check_agent_pings(self) -> None:
-        """Run every agent_ping_timeout: an agent silent for max_agent_ping_timeouts is unreachable."""
+        """Each agent_ping_timeout: an agent missing max_agent_ping_timeouts pings is gone."""
         limit = self.flags.integer("max_agent_ping_timeouts", 5)
         for agent in list(self.agents.values()):
             if agent.pinged:
@@ -301,12 +374,14 @@ class Master:
             await self.persist()
 
     async def mark_unreachable(self, agent: Agent) -> None:
-        log.warning("agent %s (%s) is unreachable: %d pings missed", agent.id, agent.ip,
-                    agent.missed_pings)
+        log.warning(
+            "agent %s (%s) is unreachable: %d pings missed", agent.id, agent.ip, agent.missed_pings
+        )
         self.rescind_agent_offers(agent.id)
         self.allocator.remove_agent(agent.id)
         del self.agents[agent.id]
         self.unreachable_agents[agent.id] = {"info": agent.info_v1(), "ip": agent.ip}
+        self._removed_here.add(agent.id)
         now = self.clock()
         for (framework_id, task_id), task in list(agent.tasks.items()):
             framework = self.frameworks.get(framework_id)
@@ -314,8 +389,13 @@ class Master:
                 continue
             state = "TASK_UNREACHABLE" if framework.partition_aware else "TASK_LOST"
             status = idlib.status(
-                task_id, state, agent_id=agent.id, source="SOURCE_MASTER",
-                reason="REASON_SLAVE_REMOVED", with_uuid=False, timestamp=now,
+                task_id,
+                state,
+                agent_id=agent.id,
+                source="SOURCE_MASTER",
+                reason="REASON_SLAVE_REMOVED",
+                with_uuid=False,
+                timestamp=now,
                 message=f"Slave {agent.hostname} is unreachable",
             )
             task.state = state
@@ -358,6 +438,9 @@ class Master:
             if old is not None and old is not stream:
                 old.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
                 old.close()
+            # Offers made to the old connection go back; the new one gets fresh offers.
+            for offer in list(framework.offers.values()):
+                self.rescind(framework, offer, notify=False)
             if framework.failover_handle is not None:
                 framework.failover_handle.cancel()
                 framework.failover_handle = None
@@ -370,8 +453,9 @@ class Master:
             if any(f.id == framework_id for f in self.completed_frameworks):
                 return "Framework has been removed"
             # A framework the master has not heard of (e.g. registry lost): admit it.
-            framework = Framework(id=framework_id, info={**info, "id": wrap(framework_id)},
-                                  registered_time=now)
+            framework = Framework(
+                id=framework_id, info={**info, "id": wrap(framework_id)}, registered_time=now
+            )
             self.frameworks[framework_id] = framework
             event_type = "FRAMEWORK_ADDED"
         else:
@@ -388,7 +472,8 @@ class Master:
         suppressed = subscribe.get("suppressed_roles") or []
         if suppressed:
             self.allocator.suppress(framework_id, suppressed)
-        await self.persist()
+        # SUBSCRIBED goes first, before any await: an allocation that runs while the
+        # registry is written must not put OFFERS ahead of it on the stream.
         stream.send(
             {
                 "type": "SUBSCRIBED",
@@ -400,6 +485,7 @@ class Master:
             }
         )
         stream.send({"type": "HEARTBEAT"})
+        await self.persist()
         key = "framework_added" if event_type == "FRAMEWORK_ADDED" else "framework_updated"
         self.broadcast({"type": event_type, key: {"framework": framework.to_v1(self.agents)}})
         log.info("framework %s (%s) subscribed", framework_id, framework.name)
@@ -424,8 +510,12 @@ class Master:
         framework.failover_handle = loop.call_later(
             max(timeout, 0.0), lambda: self.spawn(self._failover_expired(framework_id))
         )
-        self.broadcast({"type": "FRAMEWORK_UPDATED",
-                        "framework_updated": {"framework": framework.to_v1(self.agents)}})
+        self.broadcast(
+            {
+                "type": "FRAMEWORK_UPDATED",
+                "framework_updated": {"framework": framework.to_v1(self.agents)},
+            }
+        )
         self.schedule_allocation()
 
     async def _failover_expired(self, framework_id: str) -> None:
@@ -445,20 +535,30 @@ class Master:
             if any(fid == framework.id for fid, _ in agent.tasks) or any(
                 fid == framework.id for fid, _ in agent.executors
             ):
-                self.spawn(self.agent_client.post(
-                    agent, "/internal/shutdown_framework",
-                    {"framework_id": wrap(framework.id), "master_id": self.id}))
+                self.spawn(
+                    self.agent_client.post(
+                        agent,
+                        "/internal/shutdown_framework",
+                        {"framework_id": wrap(framework.id), "master_id": self.id},
+                    )
+                )
         now = self.clock()
         for task in list(framework.tasks.values()):
-            agent = self.agents.get(task.agent_id)
-            if agent is not None:
-                agent.tasks.pop((framework.id, task.id), None)
+            holder = self.agents.get(task.agent_id)
+            if holder is not None:
+                holder.tasks.pop((framework.id, task.id), None)
             if not is_terminal(task.state):
                 task.state = "TASK_KILLED"
                 task.statuses.append(
-                    idlib.status(task.id, "TASK_KILLED", agent_id=task.agent_id,
-                                 source="SOURCE_MASTER", reason="REASON_FRAMEWORK_REMOVED",
-                                 with_uuid=False, timestamp=now)
+                    idlib.status(
+                        task.id,
+                        "TASK_KILLED",
+                        agent_id=task.agent_id,
+                        source="SOURCE_MASTER",
+                        reason="REASON_FRAMEWORK_REMOVED",
+                        with_uuid=False,
+                        timestamp=now,
+                    )
                 )
             framework.completed_tasks.append(task)
         framework.tasks.clear()
@@ -476,8 +576,9 @@ class Master:
         del self.completed_frameworks[:-50]
         self.allocator.remove_framework(framework.id)
         await self.persist()
-        self.broadcast({"type": "FRAMEWORK_REMOVED",
-                        "framework_removed": {"framework_info": framework.info}})
+        self.broadcast(
+            {"type": "FRAMEWORK_REMOVED", "framework_removed": {"framework_info": framework.info}}
+        )
         self.schedule_allocation()
 
     # -- offers -----------------------------------------------------------------------
@@ -499,13 +600,20 @@ class Master:
             framework = self.frameworks.get(offerable.framework_id)
             agent = self.agents.get(offerable.agent_id)
             if framework is None or agent is None or framework.stream is None:
-                self.allocator.recover(offerable.framework_id, offerable.agent_id,
-                                       offerable.resources)
+                self.allocator.recover(
+                    offerable.framework_id, offerable.agent_id, offerable.resources
+                )
                 continue
-            offer = Offer(self.ids.offer(), framework.id, agent.id, offerable.role,
-                          offerable.resources)
+            offer = Offer(
+                self.ids.offer(), framework.id, agent.id, offerable.role, offerable.resources
+            )
             framework.offers[offer.id] = offer
             framework.stream.send({"type": "OFFERS", "offers": {"offers": [offer.to_v1(agent)]}})
+            timeout = self.flags.seconds("offer_timeout", 0.0)
+            if timeout > 0:
+                asyncio.get_running_loop().call_later(
+                    timeout, self._expire_offer, framework.id, offer.id
+                )
             self.count("master/outstanding_offers")
         expiry = self.allocator.next_expiry()
         if self._allocation_timer is not None:
@@ -516,6 +624,14 @@ class Master:
             self._allocation_timer = loop.call_later(
                 max(0.05, expiry - now + 0.01), self.schedule_allocation
             )
+
+    def _expire_offer(self, framework_id: str, offer_id: str) -> None:
+        """`offer_timeout`: an offer a framework sits on goes back to the allocator."""
+        framework = self.frameworks.get(framework_id)
+        offer = framework.offers.get(offer_id) if framework else None
+        if framework is not None and offer is not None:
+            self.rescind(framework, offer)
+            self.schedule_allocation()
 
     def rescind(self, framework: Framework, offer: Offer, notify: bool = True) -> None:
         framework.offers.pop(offer.id, None)
@@ -572,8 +688,13 @@ class Master:
             for offer in offers:
                 self.allocator.recover(framework.id, offer.agent_id, offer.resources)
             for task_info in _launched_tasks(operations):
-                self._reject(framework, task_info, "REASON_INVALID_OFFERS",
-                             f"Task launched with invalid offers: {error}", lost=True)
+                self._reject(
+                    framework,
+                    task_info,
+                    "REASON_INVALID_OFFERS",
+                    f"Task launched with invalid offers: {error}",
+                    lost=True,
+                )
             self.schedule_allocation()
             return
         agent = self.agents.get(offers[0].agent_id)
@@ -583,8 +704,13 @@ class Master:
             available = available + offer.resources
         if agent is None:
             for task_info in _launched_tasks(operations):
-                self._reject(framework, task_info, "REASON_AGENT_REMOVED",
-                             "Agent is no longer registered", lost=True)
+                self._reject(
+                    framework,
+                    task_info,
+                    "REASON_AGENT_REMOVED",
+                    "Agent is no longer registered",
+                    lost=True,
+                )
             return
         for operation in operations:
             kind = operation.get("type")
@@ -598,40 +724,69 @@ class Master:
         self.allocator.recover(framework.id, agent.id, available, refuse, now)
         self.schedule_allocation()
 
-    def _reject(self, framework: Framework, task_info: dict[str, Any], reason: str,
-                message: str, lost: bool = False) -> None:
+    def _reject(
+        self,
+        framework: Framework,
+        task_info: dict[str, Any],
+        reason: str,
+        message: str,
+        lost: bool = False,
+    ) -> None:
         state = "TASK_ERROR"
         if lost:
             state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
-        status = idlib.status(value(task_info.get("task_id")), state, source="SOURCE_MASTER",
-                              reason=reason, message=message, with_uuid=False,
-                              agent_id=value(task_info.get("agent_id")))
+        status = idlib.status(
+            value(task_info.get("task_id")),
+            state,
+            source="SOURCE_MASTER",
+            reason=reason,
+            message=message,
+            with_uuid=False,
+            agent_id=value(task_info.get("agent_id")),
+        )
         self.send_update(framework, status)
         self.count(f"master/tasks_{state[5:].lower()}")
 
-    def _validate(self, framework: Framework, agent: Agent, available: Resources,
-                  task_info: dict[str, Any], needed: Resources) -> str:
+    def _validate(
+        self,
+        framework: Framework,
+        agent: Agent,
+        available: Resources,
+        task_info: dict[str, Any],
+        needed: Resources,
+    ) -> str:
         task_id = value(task_info.get("task_id"))
         if not task_id:
             return "Task ID is missing"
         if task_id in framework.tasks:
             return f"Task has duplicate ID: {task_id}"
         if value(task_info.get("agent_id")) not in ("", agent.id):
-            return (f"Task uses agent ID {value(task_info.get('agent_id'))} which does not "
-                    f"match offer's agent ID {agent.id}")
+            return (
+                f"Task uses agent ID {value(task_info.get('agent_id'))} which does not "
+                f"match offer's agent ID {agent.id}"
+            )
         if not task_info.get("resources"):
             return "Task uses no resources"
         has_command = "command" in task_info
         has_executor = "executor" in task_info
         if has_command == has_executor:
-            return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+            return (
+                "Task should have at least one (but not both) of CommandInfo or "
+                "ExecutorInfo present"
+            )
         if not available.contains(needed):
-            return (f"Task uses more resources {needed.to_v0()} than available "
-                    f"{available.to_v0()}")
+            return f"Task uses more resources {needed.to_v0()} than available {available.to_v0()}"
         return ""
 
-    def _launch(self, framework: Framework, agent: Agent, role: str, available: Resources,
-                task_info: dict[str, Any], group_executor: dict[str, Any] | None) -> Resources:
+    def _launch(
+        self,
+        framework: Framework,
+        agent: Agent,
+        role: str,
+        available: Resources,
+        task_info: dict[str, Any],
+        group_executor: dict[str, Any] | None,
+    ) -> Resources:
         needed = Resources.from_v1(task_info.get("resources"))
         executor = task_info.get("executor")
         new_executor = False
@@ -647,8 +802,14 @@ class Master:
         self._start_task(framework, agent, role, task_info, executor, new_executor)
         return available - needed
 
-    def _launch_group(self, framework: Framework, agent: Agent, role: str,
-                      available: Resources, group: dict[str, Any]) -> Resources:
+    def _launch_group(
+        self,
+        framework: Framework,
+        agent: Agent,
+        role: str,
+        available: Resources,
+        group: dict[str, Any],
+    ) -> Resources:
         executor = dict(group.get("executor") or {})
         tasks = (group.get("task_group") or {}).get("tasks") or []
         executor_id = value(executor.get("executor_id"))
@@ -670,7 +831,10 @@ class Master:
         if not error and not tasks:
             error = "Task group is empty"
         if not error and not available.contains(needed):
-            error = f"Task group uses more resources {needed.to_v0()} than available {available.to_v0()}"
+            error = (
+                f"Task group uses more resources {needed.to_v0()} than available "
+                f"{available.to_v0()}"
+            )
         if error:
             for task_info in tasks:
                 self._reject(framework, task_info, "REASON_TASK_GROUP_INVALID", error)
@@ -682,34 +846,59 @@ class Master:
         for task_info in tasks:
             task = self._track_task(framework, agent, role, task_info, executor_id)
             launched.append(task.info)
-        self.spawn(self._send_run(framework, agent, {"task_group": {"tasks": launched},
-                                                     "executor": executor}, launched))
+        self.spawn(
+            self._send_run(
+                framework,
+                agent,
+                {"task_group": {"tasks": launched}, "executor": executor},
+                launched,
+            )
+        )
         return available - needed
 
-    def _register_executor(self, framework: Framework, agent: Agent, executor: dict[str, Any],
-                           new_executor: bool) -> None:
+    def _register_executor(
+        self, framework: Framework, agent: Agent, executor: dict[str, Any], new_executor: bool
+    ) -> None:
         if not new_executor:
             return
         executor_id = value(executor.get("executor_id"))
         framework.executors[(agent.id, executor_id)] = executor
         agent.executors[(framework.id, executor_id)] = executor
 
-    def _track_task(self, framework: Framework, agent: Agent, role: str,
-                    task_info: dict[str, Any], executor_id: str) -> Task:
+    def _track_task(
+        self,
+        framework: Framework,
+        agent: Agent,
+        role: str,
+        task_info: dict[str, Any],
+        executor_id: str,
+    ) -> Task:
         info = dict(task_info)
         info["agent_id"] = wrap(agent.id)
         info["resources"] = Resources.from_v1(info.get("resources")).to_v1(role)
-        task = Task(info=info, framework_id=framework.id, agent_id=agent.id, role=role,
-                    executor_id=executor_id, user=framework.info.get("user", ""))
+        task = Task(
+            info=info,
+            framework_id=framework.id,
+            agent_id=agent.id,
+            role=role,
+            executor_id=executor_id,
+            user=framework.info.get("user", ""),
+        )
         framework.tasks[task.id] = task
         agent.tasks[(framework.id, task.id)] = task
         self.count("master/tasks_staging")
         self.broadcast({"type": "TASK_ADDED", "task_added": {"task": task.to_v1()}})
         return task
 
-    def _start_task(self, framework: Framework, agent: Agent, role: str,
-                    task_info: dict[str, Any], executor: dict[str, Any] | None,
-                    new_executor: bool) -> None:
+    def _start_task(
+        self,
+        framework: Framework,
+        agent: Agent,
+        role: str,
+        task_info: dict[str, Any],
+        executor: dict[str, Any] | None,
+        new_executor: bool,
+    ) -> None:
         executor_id = ""
         if executor is not None:
             executor = dict(executor)
@@ -722,8 +911,9 @@ class Master:
             body["executor"] = executor
         self.spawn(self._send_run(framework, agent, body, [task.info]))
 
-    async def _send_run(self, framework: Framework, agent: Agent, body: dict[str, Any],
-                        tasks: list[dict[str, Any]]) -> None:
+    async def _send_run(
+        self, framework: Framework, agent: Agent, body: dict[str, Any], tasks: list[dict[str, Any]]
+    ) -> None:
         body["framework_info"] = framework.info
         body["master_id"] = self.id
         ok = await self.agent_client.post(agent, "/internal/run_task", body)
@@ -734,9 +924,15 @@ class Master:
             if task is None or task.state != "TASK_STAGING":
                 continue
             state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
-            status = idlib.status(task.id, state, agent_id=agent.id, source="SOURCE_MASTER",
-                                  reason="REASON_AGENT_DISCONNECTED", with_uuid=False,
-                                  message="Agent could not be reached to launch the task")
+            status = idlib.status(
+                task.id,
+                state,
+                agent_id=agent.id,
+                source="SOURCE_MASTER",
+                reason="REASON_AGENT_DISCONNECTED",
+                with_uuid=False,
+                message="Agent could not be reached to launch the task",
+            )
             self.apply_status(framework, task, status, state)
             self.send_update(framework, status)
 
@@ -746,16 +942,21 @@ class Master:
         if framework.stream is not None:
             framework.stream.send({"type": "UPDATE", "update": {"status": status}})
 
-    def broadcast_task_updated(self, framework_id: str, status: dict[str, Any],
-                               state: str) -> None:
-        self.broadcast({
-            "type": "TASK_UPDATED",
-            "task_updated": {"framework_id": wrap(framework_id), "status": status,
-                             "state": state},
-        })
+    def broadcast_task_updated(self, framework_id: str, status: dict[str, Any], state: str) -> None:
+        self.broadcast(
+            {
+                "type": "TASK_UPDATED",
+                "task_updated": {
+                    "framework_id": wrap(framework_id),
+                    "status": status,
+                    "state": state,
+                },
+            }
+        )
 
-    def apply_status(self, framework: Framework, task: Task, status: dict[str, Any],
-                     latest_state: str) -> None:
+    def apply_status(
+        self, framework: Framework, task: Task, status: dict[str, Any], latest_state: str
+    ) -> None:
         """Record a status on the master's task; free its resources when it ends."""
         was_terminal = is_terminal(task.state)
         uuid = status.get("uuid", "")
@@ -777,8 +978,10 @@ class Master:
         if not task.executor_id:
             return
         live = [
-            t for t in framework.tasks.values()
-            if t.executor_id == task.executor_id and t.agent_id == task.agent_id
+            t
+            for t in framework.tasks.values()
+            if t.executor_id == task.executor_id
+            and t.agent_id == task.agent_id
             and not is_terminal(t.state)
         ]
         if live:
@@ -788,8 +991,9 @@ class Master:
         if agent is not None:
             agent.executors.pop((framework.id, task.executor_id), None)
         if executor is not None:
-            self.allocator.recover(framework.id, task.agent_id,
-                                   Resources.from_v1(executor.get("resources")))
+            self.allocator.recover(
+                framework.id, task.agent_id, Resources.from_v1(executor.get("resources"))
+            )
 
     def _complete(self, framework: Framework, task: Task) -> None:
         if framework.tasks.pop(task.id, None) is not None:
@@ -805,8 +1009,8 @@ class Master:
         latest = body.get("latest_state") or status.get("state", "")
         framework = self.frameworks.get(framework_id)
         if framework is None:
-            known = any(f.id == framework_id for f in self.completed_frameworks)
-            return {"framework_removed": known}
+            # Unknown to the master and its registry: removed. The agent shuts it down.
+            return {"framework_removed": True}
         task = framework.tasks.get(value(status.get("task_id")))
         if task is not None:
             self.apply_status(framework, task, status, latest)
@@ -824,13 +1028,24 @@ class Master:
         if agent is None:
             return None  # Mesos drops acknowledgements for unknown agents
         task = framework.tasks.get(task_id)
-        if task is not None and task.status_update_uuid == uuid and is_terminal(
-                task.status_update_state):
+        if (
+            task is not None
+            and task.status_update_uuid == uuid
+            and is_terminal(task.status_update_state)
+        ):
             self._complete(framework, task)
-        self.spawn(self.agent_client.post(agent, "/internal/acknowledge", {
-            "framework_id": wrap(framework.id), "task_id": wrap(task_id), "uuid": uuid,
-            "master_id": self.id,
-        }))
+        self.spawn(
+            self.agent_client.post(
+                agent,
+                "/internal/acknowledge",
+                {
+                    "framework_id": wrap(framework.id),
+                    "task_id": wrap(task_id),
+                    "uuid": uuid,
+                    "master_id": self.id,
+                },
+            )
+        )
         return None
 
     def kill(self, framework: Framework, call: dict[str, Any]) -> None:
@@ -838,16 +1053,28 @@ class Master:
         task_id = value(kill.get("task_id"))
         task = framework.tasks.get(task_id)
         if task is None:
-            self.reconcile(framework, {"reconcile": {"tasks": [
-                {"task_id": wrap(task_id), **({"agent_id": kill["agent_id"]}
-                                              if "agent_id" in kill else {})}
-            ]}})
+            self.reconcile(
+                framework,
+                {
+                    "reconcile": {
+                        "tasks": [
+                            {
+                                "task_id": wrap(task_id),
+                                **({"agent_id": kill["agent_id"]} if "agent_id" in kill else {}),
+                            }
+                        ]
+                    }
+                },
+            )
             return
         agent = self.agents.get(task.agent_id)
         if agent is None:
             return
-        body: dict[str, Any] = {"framework_id": wrap(framework.id), "task_id": wrap(task_id),
-                                "master_id": self.id}
+        body: dict[str, Any] = {
+            "framework_id": wrap(framework.id),
+            "task_id": wrap(task_id),
+            "master_id": self.id,
+        }
         if "kill_policy" in kill:
             body["kill_policy"] = kill["kill_policy"]
         self.spawn(self.agent_client.post(agent, "/internal/kill_task", body))
@@ -856,10 +1083,17 @@ class Master:
         shutdown = call.get("shutdown") or {}
         agent = self.agents.get(value(shutdown.get("agent_id")))
         if agent is not None:
-            self.spawn(self.agent_client.post(agent, "/internal/shutdown_executor", {
-                "framework_id": wrap(framework.id), "executor_id": shutdown.get("executor_id"),
-                "master_id": self.id,
-            }))
+            self.spawn(
+                self.agent_client.post(
+                    agent,
+                    "/internal/shutdown_executor",
+                    {
+                        "framework_id": wrap(framework.id),
+                        "executor_id": shutdown.get("executor_id"),
+                        "master_id": self.id,
+                    },
+                )
+            )
 
     def reconcile(self, framework: Framework, call: dict[str, Any]) -> None:
         wanted = (call.get("reconcile") or {}).get("tasks") or []
@@ -871,9 +1105,9 @@ class Master:
         for item in wanted:
             task_id = value(item.get("task_id"))
             agent_id = value(item.get("agent_id"))
-            task = framework.tasks.get(task_id) or framework.unreachable_tasks.get(task_id)
-            if task is not None:
-                self.send_update(framework, self._reconciled(task, now))
+            known = framework.tasks.get(task_id) or framework.unreachable_tasks.get(task_id)
+            if known is not None:
+                self.send_update(framework, self._reconciled(known, now))
                 continue
             if agent_id and agent_id in self.recovered_agents:
                 continue  # the agent may still re-register: say nothing yet, as Mesos does
@@ -881,19 +1115,34 @@ class Master:
                 state = "TASK_UNREACHABLE" if framework.partition_aware else "TASK_LOST"
             else:
                 state = "TASK_UNKNOWN" if framework.partition_aware else "TASK_LOST"
-            self.send_update(framework, idlib.status(
-                task_id, state, agent_id=agent_id, source="SOURCE_MASTER",
-                reason="REASON_RECONCILIATION", message="Reconciliation: Task is unknown",
-                with_uuid=False, timestamp=now,
-            ))
+            self.send_update(
+                framework,
+                idlib.status(
+                    task_id,
+                    state,
+                    agent_id=agent_id,
+                    source="SOURCE_MASTER",
+                    reason="REASON_RECONCILIATION",
+                    message="Reconciliation: Task is unknown",
+                    with_uuid=False,
+                    timestamp=now,
+                ),
+            )
 
     def _reconciled(self, task: Task, now: float) -> dict[str, Any]:
         latest = task.statuses[-1] if task.statuses else {}
         status = idlib.status(
-            task.id, task.state, agent_id=task.agent_id, executor_id=task.executor_id,
-            source="SOURCE_MASTER", reason="REASON_RECONCILIATION",
-            message="Reconciliation: Latest task state", with_uuid=False, timestamp=now,
-            healthy=latest.get("healthy"), container_status=latest.get("container_status"),
+            task.id,
+            task.state,
+            agent_id=task.agent_id,
+            executor_id=task.executor_id,
+            source="SOURCE_MASTER",
+            reason="REASON_RECONCILIATION",
+            message="Reconciliation: Latest task state",
+            with_uuid=False,
+            timestamp=now,
+            healthy=latest.get("healthy"),
+            container_status=latest.get("container_status"),
         )
         if "labels" in latest:
             status["labels"] = latest["labels"]

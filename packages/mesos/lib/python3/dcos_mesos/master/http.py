@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -15,15 +16,38 @@ from dcos_mesos.master import views
 from dcos_mesos.master.core import HEARTBEAT_INTERVAL_S, Master
 from dcos_mesos.streams import EventStream, json_response
 
+WEBUI = Path(__file__).resolve().parent / "webui" / "index.html"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-SCHEDULER_CALLS = ("SUBSCRIBE", "TEARDOWN", "ACCEPT", "DECLINE", "ACCEPT_INVERSE_OFFERS",
-                   "DECLINE_INVERSE_OFFERS", "REVIVE", "SUPPRESS", "KILL", "SHUTDOWN",
-                   "ACKNOWLEDGE", "RECONCILE", "MESSAGE", "REQUEST", "UNKNOWN")
-CALL_FIELDS = {"ACCEPT": "accept", "DECLINE": "decline", "KILL": "kill", "SHUTDOWN": "shutdown",
-               "ACKNOWLEDGE": "acknowledge", "RECONCILE": "reconcile", "MESSAGE": "message",
-               "REQUEST": "request", "ACCEPT_INVERSE_OFFERS": "accept_inverse_offers",
-               "DECLINE_INVERSE_OFFERS": "decline_inverse_offers"}
+SCHEDULER_CALLS = (
+    "SUBSCRIBE",
+    "TEARDOWN",
+    "ACCEPT",
+    "DECLINE",
+    "ACCEPT_INVERSE_OFFERS",
+    "DECLINE_INVERSE_OFFERS",
+    "REVIVE",
+    "SUPPRESS",
+    "KILL",
+    "SHUTDOWN",
+    "ACKNOWLEDGE",
+    "RECONCILE",
+    "MESSAGE",
+    "REQUEST",
+    "UNKNOWN",
+)
+CALL_FIELDS = {
+    "ACCEPT": "accept",
+    "DECLINE": "decline",
+    "KILL": "kill",
+    "SHUTDOWN": "shutdown",
+    "ACKNOWLEDGE": "acknowledge",
+    "RECONCILE": "reconcile",
+    "MESSAGE": "message",
+    "REQUEST": "request",
+    "ACCEPT_INVERSE_OFFERS": "accept_inverse_offers",
+    "DECLINE_INVERSE_OFFERS": "decline_inverse_offers",
+}
 
 
 def text(status: int, body: str = "", headers: dict[str, str] | None = None) -> web.Response:
@@ -33,8 +57,7 @@ def text(status: int, body: str = "", headers: dict[str, str] | None = None) -> 
 def jsonp(request: web.Request, data: Any) -> web.Response:
     callback = request.query.get("jsonp")
     if callback:
-        return web.Response(text=f"{callback}({json.dumps(data)});",
-                            content_type="text/javascript")
+        return web.Response(text=f"{callback}({json.dumps(data)});", content_type="text/javascript")
     return json_response(data)
 
 
@@ -48,7 +71,8 @@ class MasterHttp:
         leader = self.master.leader_info
         if leader is None:
             return text(503, "No leader elected")
-        base = f"//{leader.get('hostname') or leader.get('address', {}).get('ip')}:{leader.get('port', 5050)}"
+        host = leader.get("hostname") or leader.get("address", {}).get("ip")
+        base = f"//{host}:{leader.get('port', 5050)}"
         path = request.path
         if path in ("/redirect", "/master/redirect"):
             return text(307, headers={"Location": base})
@@ -85,6 +109,10 @@ class MasterHttp:
     async def roles(self, request: web.Request) -> web.Response:
         return jsonp(request, views.roles(self.master))
 
+    async def webui(self, request: web.Request) -> web.Response:
+        """The web UI at `/` (DC/OS shows it at /mesos): a page over ./master/state."""
+        return web.Response(body=WEBUI.read_bytes(), content_type="text/html")
+
     async def health(self, request: web.Request) -> web.Response:
         return text(200)
 
@@ -102,8 +130,11 @@ class MasterHttp:
 
     async def teardown(self, request: web.Request) -> web.Response:
         if request.method != "POST":
-            return text(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
-                        headers={"Allow": "POST"})
+            return text(
+                405,
+                f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
+                headers={"Allow": "POST"},
+            )
         if not self.leading():
             return self.redirect(request)
         form = await request.post()
@@ -120,14 +151,20 @@ class MasterHttp:
         if not self.leading():
             return self.redirect(request)
         if request.method != "POST":
-            return text(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
-                        headers={"Allow": "POST"})
+            return text(
+                405,
+                f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
+                headers={"Allow": "POST"},
+            )
         content_type = request.headers.get("Content-Type")
         if not content_type:
             return text(400, "Expecting 'Content-Type' to be present")
         if not content_type.startswith("application/json"):
-            return text(415, "Expecting 'Content-Type' of application/json or "
-                             "application/x-protobuf (this master speaks JSON only)")
+            return text(
+                415,
+                "Expecting 'Content-Type' of application/json or "
+                "application/x-protobuf (this master speaks JSON only)",
+            )
         try:
             call = json.loads(await request.read())
         except ValueError as exc:
@@ -141,8 +178,10 @@ class MasterHttp:
         if kind == "SUBSCRIBE":
             accept = request.headers.get("Accept", "application/json")
             if "application/json" not in accept and "*/*" not in accept:
-                return text(406, "Expecting 'Accept' to allow 'application/x-protobuf' or "
-                                 "'application/json'")
+                return text(
+                    406,
+                    "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
+                )
             if "Mesos-Stream-Id" in request.headers:
                 return text(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header")
             return await self._subscribe(request, call)
@@ -155,8 +194,11 @@ class MasterHttp:
         if not stream_id:
             return text(400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header")
         if stream_id != framework.stream.stream_id:
-            return text(400, f"The stream ID '{stream_id}' included in this request didn't match "
-                             f"the stream ID currently associated with framework ID {framework.id}")
+            return text(
+                400,
+                f"The stream ID '{stream_id}' included in this request didn't match "
+                f"the stream ID currently associated with framework ID {framework.id}",
+            )
         master = self.master
         if kind == "TEARDOWN":
             await master.remove_framework(framework)
@@ -199,14 +241,20 @@ class MasterHttp:
 
     async def operator(self, request: web.Request) -> web.StreamResponse:
         if request.method != "POST":
-            return text(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
-                        headers={"Allow": "POST"})
+            return text(
+                405,
+                f"Expecting one of {{ 'POST' }}, but received '{request.method}'",
+                headers={"Allow": "POST"},
+            )
         content_type = request.headers.get("Content-Type")
         if not content_type:
             return text(400, "Expecting 'Content-Type' to be present")
         if not content_type.startswith("application/json"):
-            return text(415, "Expecting 'Content-Type' of application/json or "
-                             "application/x-protobuf (this master speaks JSON only)")
+            return text(
+                415,
+                "Expecting 'Content-Type' of application/json or "
+                "application/x-protobuf (this master speaks JSON only)",
+            )
         try:
             call = json.loads(await request.read())
         except ValueError as exc:
@@ -215,8 +263,14 @@ class MasterHttp:
         if not kind:
             return text(400, "Failed to validate master::Call: Expecting 'type' to be present")
         master = self.master
-        local = {"GET_HEALTH", "GET_FLAGS", "GET_VERSION", "GET_METRICS", "GET_MASTER",
-                 "GET_LOGGING_LEVEL"}
+        local = {
+            "GET_HEALTH",
+            "GET_FLAGS",
+            "GET_VERSION",
+            "GET_METRICS",
+            "GET_MASTER",
+            "GET_LOGGING_LEVEL",
+        }
         if kind not in local and not self.leading():
             return self.redirect(request)
         if kind == "GET_HEALTH":
@@ -225,8 +279,12 @@ class MasterHttp:
             flags = [{"name": k, "value": v} for k, v in sorted(master.flags.values.items())]
             return json_response({"type": kind, "get_flags": {"flags": flags}})
         if kind == "GET_VERSION":
-            return json_response({"type": kind, "get_version": {"version_info": {
-                "version": MESOS_VERSION, **views.BUILD}}})
+            return json_response(
+                {
+                    "type": kind,
+                    "get_version": {"version_info": {"version": MESOS_VERSION, **views.BUILD}},
+                }
+            )
         if kind == "GET_METRICS":
             metrics = [{"name": k, "value": v} for k, v in sorted(views.metrics(master).items())]
             return json_response({"type": kind, "get_metrics": {"metrics": metrics}})
@@ -249,9 +307,15 @@ class MasterHttp:
             return json_response({"type": kind, "get_weights": {"weight_infos": []}})
         if kind == "SUBSCRIBE":
             stream = EventStream()
-            stream.send({"type": "SUBSCRIBED", "subscribed": {
-                "get_state": views.get_state(master),
-                "heartbeat_interval_seconds": HEARTBEAT_INTERVAL_S}})
+            stream.send(
+                {
+                    "type": "SUBSCRIBED",
+                    "subscribed": {
+                        "get_state": views.get_state(master),
+                        "heartbeat_interval_seconds": HEARTBEAT_INTERVAL_S,
+                    },
+                }
+            )
             master.subscribers.append(stream)
             heartbeat = asyncio.create_task(_heartbeats(stream))
             try:
@@ -307,6 +371,7 @@ class MasterHttp:
             r.add_route("*", prefix + "/teardown", self.teardown)
             r.add_route("*", prefix + "/api/v1/scheduler", self.scheduler)
             r.add_route("*", prefix + "/api/v1", self.operator)
+        r.add_get("/", self.webui)
         r.add_get("/metrics/snapshot", self.metrics)
         r.add_get("/version", self.version)
         r.add_post("/internal/agent/register", self.agent_register)

@@ -15,9 +15,8 @@ import struct
 import sys
 from typing import Any
 
-from aiohttp import web
-
 from dcos_internal_utils import aio, node, zk
+
 from dcos_mesos import MESOS_VERSION
 from dcos_mesos.ids import new_uuid
 from dcos_mesos.master.core import Flags, Master

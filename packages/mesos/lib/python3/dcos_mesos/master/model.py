@@ -157,8 +157,15 @@ class Agent:
     def used(self) -> Resources:
         total = Resources()
         for task in self.tasks.values():
-            if task.state not in ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR",
-                                  "TASK_LOST", "TASK_DROPPED", "TASK_GONE"):
+            if task.state not in (
+                "TASK_FINISHED",
+                "TASK_FAILED",
+                "TASK_KILLED",
+                "TASK_ERROR",
+                "TASK_LOST",
+                "TASK_DROPPED",
+                "TASK_GONE",
+            ):
                 total = total + task.resources
         for executor in self.executors.values():
             total = total + Resources.from_v1(executor.get("resources"))
@@ -230,8 +237,15 @@ class Framework:
     def used(self) -> Resources:
         total = Resources()
         for task in self.tasks.values():
-            if task.state not in ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR",
-                                  "TASK_LOST", "TASK_DROPPED", "TASK_GONE"):
+            if task.state not in (
+                "TASK_FINISHED",
+                "TASK_FAILED",
+                "TASK_KILLED",
+                "TASK_ERROR",
+                "TASK_LOST",
+                "TASK_DROPPED",
+                "TASK_GONE",
+            ):
                 total = total + task.resources
         for executor in self.executors.values():
             total = total + Resources.from_v1(executor.get("resources"))

@@ -12,8 +12,18 @@ from dcos_mesos.master.model import Agent, Framework, Task, executor_v0
 from dcos_mesos.resources import Resources
 
 BUILD = {"build_date": "2017-11-06 21:37:20", "build_time": 1510004240.0, "build_user": "dcos"}
-TASK_STATES = ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED",
-               "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE")
+TASK_STATES = (
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+    "TASK_FINISHED",
+    "TASK_KILLED",
+    "TASK_FAILED",
+    "TASK_LOST",
+    "TASK_ERROR",
+    "TASK_UNREACHABLE",
+)
 
 
 def pid(master: Master) -> str:
@@ -166,7 +176,7 @@ def tasks(master: Master, limit: int = 100, offset: int = 0, order: str = "des")
         return float(task.statuses[0].get("timestamp", 0.0)) if task.statuses else time.time()
 
     found.sort(key=started, reverse=(order == "des"))
-    return {"tasks": [t.to_v0() for t in found[offset: offset + limit]]}
+    return {"tasks": [t.to_v0() for t in found[offset : offset + limit]]}
 
 
 def roles(master: Master) -> dict[str, Any]:
@@ -182,8 +192,9 @@ def roles(master: Master) -> dict[str, Any]:
         used = Resources()
         for fid in names[role]:
             used = used + master.frameworks[fid].used()
-        out.append({"name": role, "weight": 1.0, "frameworks": names[role],
-                    "resources": used.to_v0()})
+        out.append(
+            {"name": role, "weight": 1.0, "frameworks": names[role], "resources": used.to_v0()}
+        )
     return {"roles": out}
 
 
@@ -206,7 +217,8 @@ def metrics(master: Master) -> dict[str, float]:
         "master/frameworks_inactive": float(sum(not f.active for f in master.frameworks.values())),
         "master/frameworks_connected": float(sum(f.connected for f in master.frameworks.values())),
         "master/frameworks_disconnected": float(
-            sum(not f.connected for f in master.frameworks.values())),
+            sum(not f.connected for f in master.frameworks.values())
+        ),
         "master/outstanding_offers": float(sum(len(f.offers) for f in master.frameworks.values())),
         "master/tasks_staging": float(states["TASK_STAGING"]),
         "master/tasks_starting": float(states["TASK_STARTING"]),
@@ -222,8 +234,11 @@ def metrics(master: Master) -> dict[str, float]:
         )
     for state in ("finished", "failed", "killed", "lost", "error", "dropped"):
         out[f"master/tasks_{state}"] = master.metrics.get(f"master/tasks_{state}", 0.0)
-    for key in ("master/slave_registrations", "master/slave_reregistrations",
-                "master/messages_status_update"):
+    for key in (
+        "master/slave_registrations",
+        "master/slave_reregistrations",
+        "master/messages_status_update",
+    ):
         out[key] = master.metrics.get(key, 0.0)
     out["registrar/state_fetch_ms"] = 0.0
     return out
@@ -238,8 +253,12 @@ def get_tasks(master: Master) -> dict[str, Any]:
         tasks_ += [t.to_v1() for t in framework.tasks.values()]
         unreachable += [t.to_v1() for t in framework.unreachable_tasks.values()]
         completed += [t.to_v1() for t in framework.completed_tasks]
-    return {"pending_tasks": [], "tasks": tasks_, "unreachable_tasks": unreachable,
-            "completed_tasks": completed}
+    return {
+        "pending_tasks": [],
+        "tasks": tasks_,
+        "unreachable_tasks": unreachable,
+        "completed_tasks": completed,
+    }
 
 
 def get_agents(master: Master) -> dict[str, Any]:
@@ -279,9 +298,14 @@ def get_roles(master: Master) -> dict[str, Any]:
         used = Resources()
         for fid in role["frameworks"]:
             used = used + master.frameworks[fid].used()
-        out.append({"name": role["name"], "weight": 1.0,
-                    "frameworks": [{"value": f} for f in role["frameworks"]],
-                    "resources": used.to_v1()})
+        out.append(
+            {
+                "name": role["name"],
+                "weight": 1.0,
+                "frameworks": [{"value": f} for f in role["frameworks"]],
+                "resources": used.to_v1(),
+            }
+        )
     return {"roles": out}
 
 

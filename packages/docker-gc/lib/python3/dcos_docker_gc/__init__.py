@@ -1,0 +1,1 @@
+"""dcos-docker-gc: collects the Docker containers and images tasks leave on agents."""

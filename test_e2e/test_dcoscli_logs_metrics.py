@@ -1,0 +1,121 @@
+"""DC/OS's old CLI (dcoscli 0.6.1, unmodified) reads logs and metrics: `dcos node log` of the
+leader, of a unit and of an agent, `dcos task log` of a task's stdout and stderr (through
+dcos-log's v2 API, which the cluster's capabilities announce), and `dcos node metrics`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from minidcos.backends.docker.provider import DockerProvider
+from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.status import Status
+from test_e2e.test_dcoscli_login import dcos_cli  # noqa: F401 (the CLI's venv, a fixture)
+
+USER = "logs-reader@example.com"
+TASK = "cli-log-task"
+
+Dcos = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
+    from test_e2e.conftest import RUN_PREFIX
+
+    spec = ClusterSpec(masters=1, agents=1, public_agents=0, cluster_id=f"{RUN_PREFIX}-clilogs")
+    with Cluster.create(
+        spec, install=InstallSpec(installer), provider=provider, status=Status()
+    ) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def dcos(
+    dcos_cli: list[str],  # noqa: F811
+    cluster: Cluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Dcos:
+    master = cluster.masters[0]
+    master.run(["/opt/mesosphere/bin/dcos_add_user.py", USER])
+    id_token = master.run(["/opt/mesosphere/bin/dcos-oauth", "id-token", USER]).stdout
+    env = {"HOME": str(tmp_path_factory.mktemp("home")), "PATH": os.environ.get("PATH", "")}
+
+    def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*dcos_cli, *args],
+            input=stdin.decode(),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    setup = run("cluster", "setup", f"http://{master.ip_address}", stdin=id_token)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    return run
+
+
+@pytest.fixture(scope="module")
+def task(cluster: Cluster) -> Iterator[None]:
+    master = cluster.masters[0]
+    command = (
+        "echo STDOUT_LOG; echo STDERR_LOG >&2; "
+        "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"
+    )
+    process = master.popen(
+        [
+            "/opt/mesosphere/bin/mesos-execute",
+            "--master=leader.mesos:5050",
+            f"--name={TASK}",
+            f"--command={command}",
+            "--resources=cpus:0.1;mem:32",
+        ]
+    )
+    try:
+        yield
+    finally:
+        process.kill()
+
+
+def agent_id(dcos: Dcos) -> str:
+    token = dcos("config", "show", "core.dcos_acs_token").stdout.strip()
+    url = dcos("config", "show", "core.dcos_url").stdout.strip() + "/mesos/master/slaves"
+    request = urllib.request.Request(url, headers={"Authorization": f"token={token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.load(response)["slaves"][0]["id"])
+
+
+def test_node_log_of_the_leader_a_unit_and_an_agent(dcos: Dcos) -> None:
+    leader = dcos("node", "log", "--leader", "--lines=5")
+    assert leader.returncode == 0, leader.stderr
+    assert len(leader.stdout.splitlines()) == 5, leader.stdout
+    unit = dcos("node", "log", "--leader", "--component=dcos-mesos-master", "--lines=3")
+    assert unit.returncode == 0 and len(unit.stdout.splitlines()) == 3, unit.stdout + unit.stderr
+    agent = dcos("node", "log", f"--mesos-id={agent_id(dcos)}", "--lines=4")
+    assert agent.returncode == 0 and len(agent.stdout.splitlines()) == 4, agent.stderr
+
+
+def test_task_log_of_stdout_and_stderr(dcos: Dcos, task: None) -> None:
+    for _ in range(60):
+        out = dcos("task", "log", TASK, "--lines=2")
+        if out.returncode == 0 and "tick" in out.stdout:
+            break
+    assert out.stdout.splitlines()[-1].startswith("tick "), out.stdout + out.stderr
+    err = dcos("task", "log", TASK, "stderr")
+    assert "STDERR_LOG" in err.stdout, err.stdout + err.stderr
+
+
+def test_node_metrics(dcos: Dcos) -> None:
+    details = dcos("node", "metrics", "details", agent_id(dcos), "--json")
+    assert details.returncode == 0, details.stderr
+    names = {dp["name"] for dp in json.loads(details.stdout)}
+    assert {"cpu.total", "memory.total", "load.1min"} <= names
+    summary = dcos("node", "metrics", "summary", agent_id(dcos))
+    assert summary.returncode == 0 and "CPU" in summary.stdout, summary.stderr
