@@ -1,11 +1,14 @@
-"""Pulls through the cluster's image registry, on a master and on an agent.
+"""Pulls through the cluster's image registry: Docker Engine on every node, Docker tasks
+and the UCR.
 
 Every node's Docker Engine uses the registry miniDC/OS runs beside the
 cluster (`minidcos-registry:5000`, on the cluster's own network) as its
 mirror for Docker Hub names and as an insecure registry, and reaches
-nothing outside the machine. The offline image set (minidcos/slim,
-minidcos/python3, minidcos/httpd) is in it from the start. Agents are
-reached with Mesos command tasks (mesos-execute), as an operator would.
+nothing outside the machine; the Mesos agent's Docker store (UCR images)
+pulls from it too (its --docker_registry). The offline image set
+(minidcos/slim, minidcos/python3, minidcos/httpd) is in it from the start.
+Agents are reached with Mesos tasks (mesos-execute, or a v1 framework), as
+an operator would.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+from mesos_scheduler import TERMINAL, Scheduler, command_task
 from mesos_tasks import MESOS_EXECUTE
 
 REGISTRY = "minidcos-registry:5000"
@@ -70,10 +74,16 @@ def test_docker_pull_by_docker_hub_name_on_a_master(host: Any) -> None:
     assert out.strip() == "42"
 
 
-def run_task(name: str, command: str) -> str:
-    """Run a command task on a private agent to its end; mesos-execute's output."""
+def run_task(name: str, command: str, *flags: str) -> str:
+    """Run a task on a private agent to its end (mesos-execute); its output."""
     proc = subprocess.run(
-        [MESOS_EXECUTE, "--master=leader.mesos:5050", f"--name={name}", f"--command={command}"],
+        [
+            MESOS_EXECUTE,
+            "--master=leader.mesos:5050",
+            f"--name={name}",
+            f"--command={command}",
+            *flags,
+        ],
         capture_output=True,
         text=True,
         timeout=TASK_TIMEOUT_S,
@@ -116,9 +126,10 @@ def test_repository() -> Iterator[str]:
 
 
 def build_and_push(host: Any, repository: str, marker: str) -> str:
-    """An image made here (minidcos/slim and a label), pushed under tag 1; its id."""
+    """An image made here (minidcos/slim with /marker holding `marker`), pushed under tag 1
+    into the cluster's registry; its id."""
     target = f"{REGISTRY}/{repository}:1"
-    dockerfile = f"FROM minidcos/slim:latest\nLABEL minidcos.test.marker={marker}\n"
+    dockerfile = f"FROM minidcos/slim:latest\nRUN echo {marker} > /marker\n"
     host.check_output("printf %s | docker build -q -t %s -", dockerfile, target)
     host.check_output("docker push %s", target)
     image_id = host.check_output("docker image inspect -f '{{.Id}}' %s", target).strip()
@@ -129,10 +140,101 @@ def build_and_push(host: Any, repository: str, marker: str) -> str:
 def test_a_re_tagged_image_is_pulled_again(host: Any, test_repository: str) -> None:
     """What forcePullImage relies on: the tag moved, and a pull gets the new image."""
     first = build_and_push(host, test_repository, "first")
-    check = "docker pull {name}:1 && test \"$(docker image inspect -f '{{{{.Id}}}}' {name}:1)\" = {id}"
+    check = (
+        "docker pull {name}:1 && test \"$(docker image inspect -f '{{{{.Id}}}}' {name}:1)\" = {id}"
+    )
     out = run_task("registry-retag-1", check.format(name=test_repository, id=first))
     assert "TASK_FINISHED" in out, out
     second = build_and_push(host, test_repository, "second")
     assert second != first
     out = run_task("registry-retag-2", check.format(name=test_repository, id=second))
     assert "TASK_FINISHED" in out, out
+
+
+# -- Mesos tasks with images -------------------------------------------------------
+
+
+def test_mesos_execute_docker_image_runs_in_the_ucr() -> None:
+    """`mesos-execute --docker_image`: the Mesos containerizer pulls it from the registry."""
+    out = run_task(
+        "registry-ucr",
+        "python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'",
+        "--docker_image=minidcos/python3:latest",
+    )
+    assert "TASK_FINISHED" in out, out
+
+
+def test_a_docker_task_pulls_an_image_its_agent_lacks(host: Any, test_repository: str) -> None:
+    build_and_push(host, test_repository, "fresh")  # in the registry; on no agent yet
+    out = run_task(
+        "registry-docker",
+        "test $(cat /marker) = fresh",
+        f"--docker_image={test_repository}:1",
+        "--containerizer=docker",
+    )
+    assert "TASK_FINISHED" in out, out
+
+
+@pytest.mark.parametrize("containerizer", ["docker", "mesos"])
+def test_a_task_whose_image_is_not_loaded_fails_and_says_how_to_load_it(
+    containerizer: str,
+) -> None:
+    image = f"minidcos-test/never-loaded-{uuid.uuid4().hex[:8]}:1"
+    out = run_task(
+        f"registry-absent-{containerizer}",
+        "true",
+        f"--docker_image={image}",
+        f"--containerizer={containerizer}",
+    )
+    assert "TASK_FAILED" in out, out
+    assert image in out and f"minidcos docker image load {image}" in out, out
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[Scheduler]:
+    framework = Scheduler("http://leader.mesos:5050", name="registry-test")
+    yield framework
+    framework.teardown()
+
+
+def run_image_task(scheduler: Scheduler, command: str, container: dict[str, Any]) -> str:
+    task = command_task(f"registry-{uuid.uuid4().hex[:6]}", command, container=container)
+    offer = scheduler.offer(lambda o: o["allocation_info"]["role"] == "*")
+    scheduler.launch(offer, [task])
+    status = scheduler.wait_state(task["task_id"]["value"], TERMINAL, TASK_TIMEOUT_S)
+    return f"{status['state']}: {status.get('message', '')}"
+
+
+def docker_container(name: str, force: bool) -> dict[str, Any]:
+    return {"type": "DOCKER", "docker": {"image": name, "force_pull_image": force}}
+
+
+def ucr_container(name: str, cached: bool) -> dict[str, Any]:
+    image = {"type": "DOCKER", "docker": {"name": name}, "cached": cached}
+    return {"type": "MESOS", "mesos": {"image": image}}
+
+
+@pytest.mark.parametrize(
+    ("container", "fetch", "keep"),
+    [(docker_container, True, False), (ucr_container, False, True)],
+    ids=["docker-force_pull_image", "ucr-cached-false"],
+)
+def test_a_forced_pull_gets_the_re_tagged_image(
+    host: Any,
+    scheduler: Scheduler,
+    test_repository: str,
+    container: Any,
+    fetch: bool,
+    keep: bool,
+) -> None:
+    """forcePullImage (Docker) and image.cached false (UCR): a moved tag is fetched again;
+    without them the agent keeps the image it has."""
+    name = f"{test_repository}:1"
+    build_and_push(host, test_repository, "old")
+    first = run_image_task(scheduler, "test $(cat /marker) = old", container(name, fetch))
+    assert first.startswith("TASK_FINISHED"), first
+    build_and_push(host, test_repository, "new")
+    kept = run_image_task(scheduler, "test $(cat /marker) = old", container(name, keep))
+    assert kept.startswith("TASK_FINISHED"), kept
+    fetched = run_image_task(scheduler, "test $(cat /marker) = new", container(name, fetch))
+    assert fetched.startswith("TASK_FINISHED"), fetched

@@ -29,6 +29,7 @@ log = logging.getLogger("mesos-agent")
 
 STATUS_RETRY_S = 10.0
 MAX_COMPLETED_EXECUTORS = 150
+PULL_TIMEOUT_S = 600.0  # a large image through the cluster's registry
 
 
 class MasterLink(Protocol):
@@ -382,14 +383,10 @@ class Agent:
         )
         image = (container.get("mesos") or {}).get("image") or {}
         if record.kind == "docker":
-            docker_image = (container.get("docker") or {}).get("image", "")
-            present, out = await launcher.docker_image_present(docker_image)
-            if not present:
-                raise LaunchError(
-                    f"Failed to launch container: Failed to run 'docker pull {docker_image}': "
-                    f"the image '{docker_image}' is not on this agent and there is no registry "
-                    f"to pull it from: {out}"
-                )
+            docker = container.get("docker") or {}
+            await self._docker_pull(
+                str(docker.get("image", "")), bool(docker.get("force_pull_image"))
+            )
             spec.docker_name = f"mesos-{container_id}"
             spec.argv = launcher.docker_argv(
                 spec.docker_name, info, container, sandbox, env, resources
@@ -397,7 +394,7 @@ class Agent:
             spec.user = ""
         elif image:
             name = (image.get("docker") or {}).get("name") or (image.get("appc") or {}).get("name")
-            img = await self.images.get(str(name))
+            img = await self.images.get(str(name), cached=bool(image.get("cached", True)))
             bundle = await self.bundles.create(
                 container_id,
                 img,
@@ -417,6 +414,26 @@ class Agent:
         await launcher.start_unit(spec)
         if record.kind == "docker":
             self.container_ips[record.id] = await launcher.docker_container_ip(spec.docker_name)
+
+    async def _docker_pull(self, image: str, force: bool) -> None:
+        """As Mesos's Docker containerizer: pull when the engine lacks the image, or always
+        with force_pull_image. The engine pulls through the cluster's registry (its mirror)."""
+        if not force and (await launcher.docker_image_present(image))[0]:
+            return
+        rc, out = await launcher.run(["docker", "pull", image], PULL_TIMEOUT_S)
+        if rc == 0:
+            return
+        message = (
+            f"Failed to launch container: Failed to run 'docker -H "
+            f"unix://{self.flags.get('docker_socket', '/var/run/docker.sock')} pull {image}': "
+            f"exited with status {rc}; stderr='{out.strip()}'"
+        )
+        if await self.images.holds(image) is False:
+            message += (
+                f". The cluster's registry ({self.images.address}) does not hold '{image}': "
+                f"load it from the host with `minidcos docker image load {image}`"
+            )
+        raise LaunchError(message)
 
     def _volumes(
         self, container: dict[str, Any], sandbox: Path, executor_sandbox: Path

@@ -21,7 +21,8 @@ from dcos_internal_utils import aio, mesos_leader, node, zk
 
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
-from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
+from dcos_mesos.agent.provisioner import Bundles
+from dcos_mesos.agent.registry_images import RegistryImages
 from dcos_mesos.agent.store import Store
 from dcos_mesos.master.model import parse_attributes
 from dcos_mesos.protocol import HttpClient
@@ -33,6 +34,7 @@ PORT = 5051
 # Each task's unit reports its own exit; this slow check only catches a lost report.
 UNIT_CHECK_S = 30.0
 WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
+REGISTRY = "http://minidcos-registry:5000"
 
 
 def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
@@ -44,8 +46,12 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
         "containerizers": "docker,mesos",
         "default_role": "slave_public" if role == "slave_public" else "*",
         "docker": "docker",
+        # The cluster's own registry (miniDC/OS runs it beside the cluster; Mesos's
+        # default is Docker Hub, which no node here reaches).
+        "docker_registry": REGISTRY,
         "docker_remove_delay": "1hrs",
         "docker_socket": "/var/run/docker.sock",
+        "docker_store_dir": str(WORK_DIR / "store" / "docker"),
         "executor_registration_timeout": "10mins",
         "gc_delay": "2days",
         "hostname_lookup": "false",
@@ -134,7 +140,7 @@ async def run_agent() -> None:
         ip,
         resources,
         link,
-        DockerEngineImages(WORK_DIR / "provisioner" / "images"),
+        RegistryImages(flags["docker_registry"], Path(flags["docker_store_dir"])),
         Bundles(Path("/run/mesos/bundles")),
         PORT,
     )

@@ -102,6 +102,20 @@ class RegistryImages:
                 f"with `minidcos docker image load {name}` (or --archive FILE)"
             ) from exc
 
+    async def holds(self, name: str) -> bool | None:
+        repository, ref = self.repository_of(name)
+        url = f"{self.registry}/v2/{repository}/manifests/{ref}"
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=TIMEOUT, trust_env=False) as session,
+                session.head(url, headers={"Accept": ACCEPT}) as response,
+            ):
+                if response.status in (200, 404):
+                    return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        return None
+
     async def _get(self, name: str, cached: bool) -> Image:
         repository, ref = self.repository_of(name)
         async with self._lock(name):
