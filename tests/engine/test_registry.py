@@ -9,6 +9,7 @@ touched.
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import threading
 import time
@@ -23,6 +24,7 @@ from minidcos import registry
 from minidcos.backends.base import RegistryInfo
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.backends.docker.registry import LABEL
+from minidcos.cli import run
 from minidcos.cluster import Cluster, ClusterSpec
 from minidcos.errors import UsageError
 from minidcos.status import Status
@@ -204,3 +206,22 @@ def test_a_cluster_reaches_it_and_destroy_leaves_it(
     container = api.inspect_container(REGISTRY_NAME)
     assert "minidcos.cluster" not in container["Config"]["Labels"]
     assert "minidcos.cluster" not in (api.inspect_volume(REGISTRY_NAME)["Labels"] or {})
+
+
+def test_the_cli_loads_and_lists_as_json(
+    running: RegistryInfo,
+    engine_image: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MINIDCOS_REGISTRY_NAME", REGISTRY_NAME)
+    assert run(["docker", "image", "load", "--json", engine_image]) == 0
+    captured = capsys.readouterr()
+    (loaded,) = json.loads(captured.out)
+    assert loaded["node_reference"] == engine_image and loaded["digest"].startswith("sha256:")
+    assert "manifest" in captured.err  # progress per layer and manifest, on stderr
+    assert run(["docker", "image", "list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["registry"]["container_name"] == REGISTRY_NAME
+    found = [i for i in listing["images"] if i["node_reference"] == engine_image]
+    assert found and found[0]["digest"] == loaded["digest"] and found[0]["size"] > 0
