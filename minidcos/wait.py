@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from minidcos import iam
 from minidcos._util.polling import Poll, PollTimeoutError, wait_for
 from minidcos.errors import NotReadyError
 from minidcos.installer.packages import package_port
@@ -220,6 +221,25 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     return Check("leader.mesos resolves through spartan", node, probe)
 
 
+def metronome_answers(node: Node) -> Check:
+    """Metronome answers through Admin Router: it leads, is registered with Mesos (Admin
+    Router routes /service/metronome/ by the framework's webui_url) and lists its jobs."""
+    port = package_port("adminrouter")
+    token: list[str | None] = []  # minted once, at the first probe
+
+    def probe() -> tuple[bool, str]:
+        if not token:
+            token.append(iam.test_user_token(node) if iam.auth_enabled(node) else None)
+        url = f"http://{node.ip_address}:{port}/service/metronome/v1/jobs"
+        try:
+            jobs = http_json(url, token=token[0])
+        except urllib.error.HTTPError as exc:
+            return False, f"{url}: HTTP {exc.code}"
+        return isinstance(jobs, list), f"{url}: {jobs}"
+
+    return Check("Metronome answers through Admin Router", node, probe)
+
+
 def units_healthy(node: Node) -> Check:
     # Diagnostics listens on its own TCP port on masters; on agents Admin
     # Router Agent fronts it, as in DC/OS.
@@ -257,6 +277,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
         checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
+    checks += [metronome_answers(m) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks
 

@@ -33,7 +33,8 @@ def integration_test_package() -> Package:
         "name": "dcos-integration-test",
         "version": "0.1.0",
         "description": "The integration suite, run on a master by `minidcos docker run --test-env`",
-        "roles": ["master"],
+        # On every node, as in DC/OS: agents run the test app (util/python_test_server.py) from it.
+        "roles": ["master", "slave", "slave_public"],
     }
     files["buildinfo.json"] = json.dumps(buildinfo, indent=2).encode()
     return Package("dcos-integration-test", files, modes, {}, buildinfo)

@@ -79,6 +79,7 @@ async def _follow(state: dict[str, Any], streams: bool) -> tuple[float, int]:
         )
         if streams:
             await _until(lambda: bool(master.subscribers) and follower.stream_up, 5)
+            await _settled(master)  # the fetch SUBSCRIBED asked for is done
         requests_before = master.state_requests
         add_task(state, "fresh")
         started = time.monotonic()
@@ -86,10 +87,21 @@ async def _follow(state: dict[str, Any], streams: bool) -> tuple[float, int]:
             master.publish({"type": "TASK_ADDED", "task_added": {"task": {"name": "fresh"}}})
         await _until(lambda: "fresh.marathon.mesos." in answerer.records.a, 5)  # type: ignore[union-attr]
         took = time.monotonic() - started
+        if streams:
+            await asyncio.sleep(1.5)  # longer than the poll period: show nothing polls
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     await runner.cleanup()
     return took, master.state_requests - requests_before
+
+
+async def _settled(master: RecordedMaster, quiet_s: float = 0.3) -> None:
+    """Until the master has had no state request for `quiet_s`."""
+    while True:
+        seen = master.state_requests
+        await asyncio.sleep(quiet_s)
+        if master.state_requests == seen:
+            return
 
 
 async def _until(condition: Any, timeout: float) -> None:
