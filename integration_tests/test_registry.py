@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+import test_metronome as metronome  # its jobs client: create, run, wait, history
 from mesos_scheduler import TERMINAL, Scheduler, command_task
 from mesos_tasks import MESOS_EXECUTE
 
@@ -238,3 +239,35 @@ def test_a_forced_pull_gets_the_re_tagged_image(
     assert kept.startswith("TASK_FINISHED"), kept
     fetched = run_image_task(scheduler, "test $(cat /marker) = new", container(name, fetch))
     assert fetched.startswith("TASK_FINISHED"), fetched
+
+
+# -- Metronome ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("force_pull", [False, True], ids=["job", "job-forcePullImage"])
+def test_a_metronome_job_with_an_image_pulls_it_from_the_registry(
+    host: Any, test_repository: str, force_pull: bool
+) -> None:
+    build_and_push(host, test_repository, "job")  # on no agent yet
+    job_id = metronome.unique("registry-job")
+    docker = {"image": f"{test_repository}:1", "forcePullImage": force_pull}
+    metronome.create_job(job_id, "test $(cat /marker) = job", docker=docker)
+    try:
+        run_id = metronome.start_run(job_id)
+        metronome.wait_run_finished(job_id, run_id)
+        done = metronome.history(job_id)
+        assert metronome.run_ids(done["successfulFinishedRuns"]) == [run_id], done
+    finally:
+        metronome.delete_job(job_id)
+
+
+def test_a_metronome_job_whose_image_is_not_loaded_fails() -> None:
+    job_id = metronome.unique("registry-absent")
+    image = f"minidcos-test/never-loaded-{uuid.uuid4().hex[:8]}:1"
+    metronome.create_job(job_id, "true", docker={"image": image})
+    try:
+        run_id = metronome.start_run(job_id)
+        metronome.wait_run_finished(job_id, run_id)
+        assert metronome.run_ids(metronome.history(job_id)["failedFinishedRuns"]) == [run_id]
+    finally:
+        metronome.delete_job(job_id)
