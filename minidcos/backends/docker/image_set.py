@@ -147,19 +147,14 @@ def _build_slim(client: docker.DockerClient, ref: ImageRef, mirrors: Mirrors, st
         rootfs.unlink(missing_ok=True)
 
 
-def _build_context(name: str) -> Iterator[tuple[Path, str]]:
-    for path in _context_files(name):
-        yield path, str(path.relative_to(paths.PROJECT_ROOT))
-
-
 def _build_derived(
     client: docker.DockerClient, name: str, base: ImageRef, ref: ImageRef, step: Step
 ) -> None:
     step.update(f"docker build {_dockerfile(name).name} FROM {base.reference}")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for path, arcname in _build_context(name):
-            tar.add(str(path), arcname=arcname)
+        for path in _context_files(name):  # the Dockerfile and its own folder, nothing else
+            tar.add(str(path), arcname=str(path.relative_to(paths.PROJECT_ROOT)))
     buf.seek(0)
     stream = client.api.build(
         fileobj=buf,
