@@ -132,7 +132,7 @@ class RegistryImage:
     tag: str
     digest: str  # pin it as <name>@<digest>
     media_type: str
-    size: int  # config and layers as stored (compressed); every platform of an index
+    size: int  # config and layers as stored; every platform of an index
     node_reference: str  # how a task on a node names it
 
 

@@ -6,8 +6,8 @@ archive which is not an image archive (or a broken one) is refused with a
 message and leaves nothing half-pushed behind.
 
 - `docker save` (manifest.json): each image is a config file and a list of
-  layer tars, named by RepoTags. Layers are usually plain tars; the registry
-  gets them gzip-compressed, with a schema 2 manifest made for them.
+  layer tars, named by RepoTags; the registry gets them with a schema 2
+  manifest made for them.
 - OCI layout (oci-layout + index.json + blobs/sha256/...): manifests and
   blobs are pushed exactly as they are, so digests (and digest-pinned
   references) survive. Names come from the index's annotations.
@@ -30,6 +30,7 @@ from minidcos.errors import UsageError
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -72,6 +72,13 @@ class RegistryClient:
         response = self._request("HEAD", url, f"HEAD {repository}@{digest}")
         return response.status_code == 200
 
+    def blob_size(self, repository: str, digest: str) -> int:
+        url = self._url(f"{repository}/blobs/{digest}")
+        response = self._request("HEAD", url, f"HEAD {repository}@{digest}")
+        if response.status_code != 200:
+            raise _error(response, f"HEAD {repository}@{digest}")
+        return int(response.headers.get("Content-Length", 0))
+
     def mount_blob(self, repository: str, digest: str, source: str) -> bool:
         """Link a blob another repository holds into this one; False if it cannot."""
         url = self._url(f"{repository}/blobs/uploads/")

@@ -2,10 +2,16 @@
 
 A manifest is what makes an image appear (in tag lists, to `docker pull`),
 and it goes in only once every blob it names is there: a push that fails
-half-way leaves no image listed. Layers already in the registry are not sent
-again: a plain layer's compressed digest is remembered by its uncompressed
-digest (diff_id), so the registry can be asked before anything is compressed,
-and a blob another repository holds is mounted rather than uploaded.
+half-way leaves no image listed.
+
+A `docker save` layer goes in as it is: a plain tar (Docker schema 2's
+`rootfs.diff.tar`, whose digest is the layer's diff_id) or, when the archive
+holds it compressed, as gzip. Plain layers cost a little more disk in the
+registry, but a pull over the cluster's bridge then does what `docker load`
+does (no decompression), which is what a pull waits for on a small machine.
+Layers already in the registry are not sent again, and a blob another
+repository holds is mounted rather than uploaded (where each blob went is
+remembered in the cache folder).
 """
 
 from __future__ import annotations
@@ -15,8 +21,6 @@ import itertools
 import json
 import os
 import tarfile
-import zlib
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +28,7 @@ from typing import IO, Any
 from minidcos._util import paths
 from minidcos.backends.registry.archive import (
     DOCKER_CONFIG,
+    DOCKER_LAYER,
     DOCKER_LAYER_GZIP,
     DOCKER_MANIFEST,
     GZIP_MAGIC,
@@ -39,16 +44,13 @@ from minidcos.backends.registry.reference import Reference, node_reference
 from minidcos.errors import UsageError
 from minidcos.status import Step
 
-# Fast compression: layers are pushed once and pulled over the cluster's bridge,
-# where unpacking, not transfer, is what a pull waits for.
-GZIP_LEVEL = 1
-
 
 @dataclass(frozen=True)
 class PushedLayer:
     digest: str
     size: int
     action: str  # pushed, present (the repository had it), mounted (another one had it)
+    media_type: str = DOCKER_LAYER
 
 
 @dataclass
@@ -57,7 +59,7 @@ class PushedImage:
     repository: str  # where the registry keeps it: library/nginx
     ref: str  # tag, or digest
     digest: str  # the manifest's digest: pin it as repository@digest
-    size: int  # config and layers as stored (compressed)
+    size: int  # config and layers as stored
     node_reference: str  # how a task on a node names it
     layers: list[PushedLayer] = field(default_factory=list)
 
@@ -65,8 +67,18 @@ class PushedImage:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class KnownLayer:
+    """Where a layer went before: the blob it became, and one repository that holds it."""
+
+    digest: str
+    size: int
+    media_type: str
+    repository: str
+
+
 class LayerCache:
-    """diff_id -> (compressed digest, size, a repository holding it), in the cache folder."""
+    """diff_id -> KnownLayer, in the cache folder."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.cache_dir() / "registry-layers.json"
@@ -75,24 +87,17 @@ class LayerCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def get(self, diff_id: str) -> dict[str, Any] | None:
-        return self.entries.get(diff_id)
+    def get(self, diff_id: str) -> KnownLayer | None:
+        try:
+            return KnownLayer(**self.entries[diff_id])
+        except (KeyError, TypeError):  # unknown, or written by an older version
+            return None
 
-    def put(self, diff_id: str, digest: str, size: int, repository: str) -> None:
-        self.entries[diff_id] = {"digest": digest, "size": size, "repository": repository}
+    def put(self, diff_id: str, layer: KnownLayer) -> None:
+        self.entries[diff_id] = asdict(layer)
         partial = self.path.with_name(f"{self.path.name}.{paths.unique_suffix()}")
         partial.write_text(json.dumps(self.entries))
         os.replace(partial, self.path)  # a racing push loses an entry, never the file
-
-
-def _gzip(chunks: Iterator[bytes], raw_digest: Any) -> Iterator[bytes]:
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream
-    for chunk in chunks:
-        raw_digest.update(chunk)
-        out = compressor.compress(chunk)
-        if out:
-            yield out
-    yield compressor.flush()
 
 
 class Pusher:
@@ -140,8 +145,7 @@ class Pusher:
                     "digest": config_digest,
                 },
                 "layers": [
-                    {"mediaType": DOCKER_LAYER_GZIP, "size": x.size, "digest": x.digest}
-                    for x in layers
+                    {"mediaType": x.media_type, "size": x.size, "digest": x.digest} for x in layers
                 ],
             },
             indent=3,
@@ -156,29 +160,29 @@ class Pusher:
         ]
 
     def _layer(self, handle: IO[bytes], diff_id: str, repository: str, where: str) -> PushedLayer:
-        known = self.cache.get(diff_id)
-        if known is not None:
-            found = self._present(repository, known["digest"], known["repository"])
-            if found:
-                self._say(where, known["digest"], known["size"], found)
-                return PushedLayer(known["digest"], known["size"], found)
+        # Where the layer went before; else the plain layer it would be (digest = diff_id).
+        known = self.cache.get(diff_id) or KnownLayer(diff_id, -1, DOCKER_LAYER, repository)
+        found = self._present(repository, known.digest, known.repository)
+        if found:
+            size = known.size if known.size >= 0 else self.client.blob_size(repository, diff_id)
+            self._say(where, known.digest, size, found)
+            return PushedLayer(known.digest, size, found, known.media_type)
         chunks = iter_chunks(handle)
         head = next(chunks, b"")
-        whole = itertools.chain([head], chunks)
-        raw = hashlib.sha256()
-        compressed = head.startswith(GZIP_MAGIC)
-        body = whole if compressed else _gzip(whole, raw)
+        media_type = DOCKER_LAYER_GZIP if head.startswith(GZIP_MAGIC) else DOCKER_LAYER
         digest, size = self.client.upload_blob(
-            repository, body, lambda n: self.step.progress(f"{where}: {n / 1e6:.1f} MB sent")
+            repository,
+            itertools.chain([head], chunks),
+            lambda n: self.step.progress(f"{where}: {n / 1e6:.1f} MB sent"),
         )
-        if not compressed and f"sha256:{raw.hexdigest()}" != diff_id:
+        if media_type == DOCKER_LAYER and digest != diff_id:
             raise UsageError(
                 f"{where}: the layer's content does not match its config "
-                f"(sha256:{raw.hexdigest()} is not {diff_id}): the archive is damaged"
+                f"({digest} is not {diff_id}): the archive is damaged"
             )
-        self.cache.put(diff_id, digest, size, repository)
+        self.cache.put(diff_id, KnownLayer(digest, size, media_type, repository))
         self._say(where, digest, size, "pushed")
-        return PushedLayer(digest, size, "pushed")
+        return PushedLayer(digest, size, "pushed", media_type)
 
     def _present(self, repository: str, digest: str, source: str) -> str:
         """ "present" or "mounted" when the repository has (or can link) the blob, else ""."""

@@ -49,7 +49,7 @@ def load(images: tuple[str, ...], archive: Path | None, as_json: bool) -> None:
 @image.command(name="list")
 @opt.json_output
 def list_(as_json: bool) -> None:
-    """List the images the registry holds: name, digest, size (compressed, as pulled)."""
+    """List the images the registry holds: name, digest, size as stored (what a pull fetches)."""
     listing = image_registry.list_images(cluster.default_provider())
     if as_json:
         click.echo(json.dumps(listing.as_dict(), indent=2))
