@@ -70,7 +70,7 @@ def test_the_offline_image_set_is_in_the_registry(name: str) -> None:
 
 
 def test_docker_pull_by_docker_hub_name_on_a_master(host: Any) -> None:
-    host.check_output("docker pull minidcos/python3:latest")
+    host.check_output("sudo docker pull minidcos/python3:latest")
     out = host.check_output("docker run --rm minidcos/python3 python3 -c 'print(6 * 7)'")
     assert out.strip() == "42"
 
@@ -95,7 +95,7 @@ def run_task(name: str, command: str, *flags: str) -> str:
 def test_docker_pull_by_docker_hub_name_on_an_agent(agent_hosts: list[str]) -> None:
     out = run_task(
         "registry-pull",
-        "docker pull minidcos/httpd:latest && docker image inspect minidcos/httpd:latest",
+        "sudo docker pull minidcos/httpd:latest && docker image inspect minidcos/httpd:latest",
     )
     assert "TASK_FINISHED" in out, out
 
@@ -172,6 +172,29 @@ def test_a_docker_task_pulls_an_image_its_agent_lacks(host: Any, test_repository
         "test $(cat /marker) = fresh",
         f"--docker_image={test_repository}:1",
         "--containerizer=docker",
+    )
+    assert "TASK_FINISHED" in out, out
+
+
+def manifest_digest(repository: str, ref: str) -> str:
+    response = registry.head(
+        f"http://{REGISTRY}/v2/{repository}/manifests/{ref}",
+        headers={"Accept": MANIFEST_TYPES},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.headers["Docker-Content-Digest"])
+
+
+@pytest.mark.parametrize("containerizer", ["docker", "mesos"])
+def test_a_digest_pinned_image_runs(host: Any, test_repository: str, containerizer: str) -> None:
+    build_and_push(host, test_repository, "pinned")
+    pinned = f"{test_repository}@{manifest_digest(test_repository, '1')}"
+    out = run_task(
+        f"registry-pinned-{containerizer}",
+        "test $(cat /marker) = pinned",
+        f"--docker_image={pinned}",
+        f"--containerizer={containerizer}",
     )
     assert "TASK_FINISHED" in out, out
 

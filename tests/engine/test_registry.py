@@ -53,30 +53,38 @@ def tags(info: RegistryInfo, repository: str) -> list[str]:
     return sorted(response.json().get("tags") or []) if response.status_code == 200 else []
 
 
-def test_two_racing_starts_make_one_registry(own: DockerProvider) -> None:
+def test_two_racing_creates_start_one_registry(own: DockerProvider, cluster_id: str) -> None:
     barrier = threading.Barrier(2)
-    results: list[RegistryInfo | BaseException] = []
+    results: list[Cluster | BaseException] = []
 
-    def start() -> None:
-        provider = DockerProvider(registry_name=REGISTRY_NAME)
+    def create(suffix: str) -> None:
+        provider = DockerProvider(registry_name=REGISTRY_NAME)  # each run its own provider
         barrier.wait()
         try:
-            results.append(provider.ensure_registry(Status.silent()))
+            results.append(
+                Cluster.create(ClusterSpec(1, 0, 0, cluster_id + suffix), provider=provider)
+            )
         except BaseException as exc:
             results.append(exc)
 
-    threads = [threading.Thread(target=start) for _ in range(2)]
+    threads = [threading.Thread(target=create, args=(s,)) for s in ("-a", "-b")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(isinstance(r, RegistryInfo) for r in results), results
-    containers = docker.from_env().api.containers(
-        all=True, filters={"label": [f"{LABEL}={REGISTRY_NAME}"]}
-    )
-    assert len(containers) == 1
-    first, second = results
-    assert isinstance(first, RegistryInfo) and first == second and first.running
+    try:
+        assert all(isinstance(r, Cluster) for r in results), results
+        containers = docker.from_env().api.containers(
+            all=True, filters={"label": [f"{LABEL}={REGISTRY_NAME}"]}
+        )
+        assert len(containers) == 1
+        info = own.registry()
+        assert info is not None and info.running
+        assert set(info.networks) == {f"minidcos-{cluster_id}-a", f"minidcos-{cluster_id}-b"}
+    finally:
+        for made in results:
+            if isinstance(made, Cluster):
+                made.destroy()
 
 
 def test_the_offline_image_set_is_in_it(running: RegistryInfo, own: DockerProvider) -> None:
