@@ -152,12 +152,14 @@ def has_mesos(master: Node) -> bool:
 
 
 def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
+    port = package_port("mesos", "master")
+
     def probe() -> tuple[bool, str]:
         if not has_mesos(node):
             return True, "skipped: this installer has no Mesos master"
         leaders = set()
         for master in masters:
-            state = http_json(f"http://{master.ip_address}:5050/state")
+            state = http_json(f"http://{master.ip_address}:{port}/state")
             leaders.add(state.get("leader_info", {}).get("hostname", ""))
         ok = len(leaders) == 1 and "" not in leaders
         return ok, f"leaders the masters name: {sorted(leaders)}"
@@ -166,14 +168,16 @@ def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
 
 
 def mesos_agents_registered(node: Node, agents: Sequence[Node]) -> Check:
+    port = package_port("mesos", "master")
+
     def probe() -> tuple[bool, str]:
         if not has_mesos(node):
             return True, "skipped: this installer has no Mesos master"
-        state = http_json(f"http://{node.ip_address}:5050/state")
+        state = http_json(f"http://{node.ip_address}:{port}/state")
         leader = state.get("leader_info", {}).get("hostname")
         if not leader:
             return False, "no Mesos leader yet"
-        slaves = http_json(f"http://{leader}:5050/slaves")["slaves"]
+        slaves = http_json(f"http://{leader}:{port}/slaves")["slaves"]
         active = {s["hostname"] for s in slaves if s.get("active")}
         missing = sorted(a.ip_address for a in agents if a.ip_address not in active)
         return not missing, f"not registered with {leader}: {missing}" if missing else "all"
@@ -221,18 +225,59 @@ def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     return Check("leader.mesos resolves through spartan", node, probe)
 
 
+class AdminRouterToken:
+    """A cluster token for checks that go through Admin Router, minted on first use.
+
+    None when the cluster has auth off (`oauth_enabled: false`): then no token is needed.
+    """
+
+    def __init__(self, master: Node) -> None:
+        self._master = master
+        self._token: list[str | None] = []
+
+    def __call__(self) -> str | None:
+        if not self._token:
+            master = self._master
+            self._token.append(iam.test_user_token(master) if iam.auth_enabled(master) else None)
+        return self._token[0]
+
+
+def marathon_registered(node: Node) -> Check:
+    """Marathon answers through Admin Router and is a subscribed `marathon` framework in Mesos."""
+    port = package_port("adminrouter")
+    token = AdminRouterToken(node)
+
+    def probe() -> tuple[bool, str]:
+        has_marathon = node.run(
+            ["test", "-e", "/etc/systemd/system/dcos-marathon.service"], check=False
+        )
+        if has_marathon.returncode != 0:
+            return True, "skipped: this installer has no Marathon"
+        info = http_json(f"http://{node.ip_address}:{port}/marathon/v2/info", token=token())
+        framework_id = info.get("frameworkId")
+        if info.get("name") != "marathon" or not framework_id:
+            return False, f"/marathon/v2/info: leader {info.get('leader')}, no framework id yet"
+        frameworks = http_json(f"http://{node.ip_address}:{port}/mesos/frameworks", token=token())[
+            "frameworks"
+        ]
+        mine = [f for f in frameworks if f.get("id") == framework_id]
+        if not mine or mine[0].get("name") != "marathon" or not mine[0].get("active"):
+            return False, f"framework {framework_id} is not an active framework in Mesos"
+        return True, f"framework {framework_id}, leader {info.get('leader')}"
+
+    return Check("Marathon answers through Admin Router, registered in Mesos", node, probe)
+
+
 def metronome_answers(node: Node) -> Check:
     """Metronome answers through Admin Router: it leads, is registered with Mesos (Admin
     Router routes /service/metronome/ by the framework's webui_url) and lists its jobs."""
     port = package_port("adminrouter")
-    token: list[str | None] = []  # minted once, at the first probe
+    token = AdminRouterToken(node)
 
     def probe() -> tuple[bool, str]:
-        if not token:
-            token.append(iam.test_user_token(node) if iam.auth_enabled(node) else None)
         url = f"http://{node.ip_address}:{port}/service/metronome/v1/jobs"
         try:
-            jobs = http_json(url, token=token[0])
+            jobs = http_json(url, token=token())
         except urllib.error.HTTPError as exc:
             return False, f"{url}: HTTP {exc.code}"
         return isinstance(jobs, list), f"{url}: {jobs}"
@@ -240,16 +285,22 @@ def metronome_answers(node: Node) -> Check:
     return Check("Metronome answers through Admin Router", node, probe)
 
 
-def units_healthy(node: Node) -> Check:
+def health_url(node: Node) -> str:
+    """Where the node's /system/health/v1 answers from the host."""
     # Diagnostics listens on its own TCP port on masters; on agents Admin
     # Router Agent fronts it, as in DC/OS.
     if node.role is Role.MASTER:
         port = package_port("dcos-diagnostics")
     else:
         port = package_port("adminrouter", "agent")
+    return f"http://{node.ip_address}:{port}/system/health/v1"
+
+
+def units_healthy(node: Node) -> Check:
+    url = health_url(node)
 
     def probe() -> tuple[bool, str]:
-        health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
+        health = http_json(url)
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
             for u in health.get("units", [])
@@ -277,6 +328,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
         checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
+    checks += [marathon_registered(masters[0])]
     checks += [metronome_answers(m) for m in masters]
     checks += [units_healthy(n) for n in nodes]
     return checks

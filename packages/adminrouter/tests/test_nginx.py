@@ -107,7 +107,8 @@ def node() -> Iterator[Node]:
         for role in ("master", "agent"):
             node.sh(
                 f"mkdir -p /run/dcos/adminrouter/tmp /run/dcos/adminrouter/cache && "
-                f"printf 'upstream mesos_local {{ server 127.0.0.1:{5050 if role == 'master' else 5051}; }}\\n'"
+                "printf 'upstream mesos_local "
+                f"{{ server 127.0.0.1:{5050 if role == 'master' else 5051}; }}\\n'"
                 f" > /run/dcos/adminrouter/node.conf && "
                 f"(UPSTREAM_MESOS=http://127.0.0.1:5050 CACHE_POLL_PERIOD=1 nginx "
                 f"-p /opt/mesosphere/active/adminrouter/nginx/ -c conf/nginx.{role}.conf "

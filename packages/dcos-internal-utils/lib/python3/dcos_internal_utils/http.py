@@ -15,6 +15,7 @@ on TCP addresses, on Unix sockets, and on sockets systemd passes in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -171,10 +172,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.BaseServer):
         return self.socket.accept()
 
     def shutdown_request(self, request: Any) -> None:
-        try:
+        with contextlib.suppress(OSError):
             request.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
         request.close()
 
     def server_close(self) -> None:
