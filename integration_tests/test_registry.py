@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+import test_marathon as marathon  # its client: deploy, wait, pods
 import test_metronome as metronome  # its jobs client: create, run, wait, history
 from mesos_scheduler import TERMINAL, Scheduler, command_task
 from mesos_tasks import MESOS_EXECUTE
@@ -126,11 +127,13 @@ def test_repository() -> Iterator[str]:
         registry.delete(f"http://{REGISTRY}/v2/{repository}/manifests/{digest}", timeout=10)
 
 
-def build_and_push(host: Any, repository: str, marker: str) -> str:
-    """An image made here (minidcos/slim with /marker holding `marker`), pushed under tag 1
-    into the cluster's registry; its id."""
+def build_and_push(
+    host: Any, repository: str, marker: str, base: str = "minidcos/slim:latest"
+) -> str:
+    """An image made here (`base` with /marker and /srv/marker holding `marker`), pushed
+    under tag 1 into the cluster's registry; its id."""
     target = f"{REGISTRY}/{repository}:1"
-    dockerfile = f"FROM minidcos/slim:latest\nRUN echo {marker} > /marker\n"
+    dockerfile = f"FROM {base}\nRUN echo {marker} > /marker && mkdir -p /srv && cp /marker /srv/\n"
     host.check_output("printf %s | docker build -q -t %s -", dockerfile, target)
     host.check_output("docker push %s", target)
     image_id = host.check_output("docker image inspect -f '{{.Id}}' %s", target).strip()
@@ -294,3 +297,66 @@ def test_a_metronome_job_whose_image_is_not_loaded_fails() -> None:
         assert metronome.run_ids(metronome.history(job_id)["failedFinishedRuns"]) == [run_id]
     finally:
         metronome.delete_job(job_id)
+
+
+# -- Marathon -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def marathon_api(dcos_session: requests.Session) -> Iterator[Any]:
+    """test_marathon's client, logged in as its own module fixture logs it in."""
+    marathon.http = dcos_session
+    yield marathon
+
+
+def marker_of(task: dict[str, Any]) -> str:
+    answer = requests.get(f"http://{task['host']}:{task['ports'][0]}/marker", timeout=5)
+    answer.raise_for_status()
+    return answer.text.strip()
+
+
+def test_a_marathon_docker_app_pulls_and_force_pulls_a_re_tagged_image(
+    host: Any, test_repository: str, marathon_api: Any
+) -> None:
+    """A Docker app of an image no agent has; then, with forcePullImage, a restart runs
+    what its tag names now."""
+    build_and_push(host, test_repository, "first", base="minidcos/python3:latest")
+    app_id = marathon_api.unique("registry-app")
+    app = marathon_api.app_definition(
+        app_id,
+        cmd="cd /srv && exec python3 -m http.server $PORT0",
+        container={
+            "type": "DOCKER",
+            "docker": {"image": f"{test_repository}:1", "forcePullImage": True},
+        },
+        networks=[{"mode": "host"}],
+    )
+    marathon_api.deploy(app)
+    try:
+        task = marathon_api.wait_healthy(app_id, 1)["tasks"][0]
+        assert marker_of(task) == "first"
+        build_and_push(host, test_repository, "second", base="minidcos/python3:latest")
+        restart = marathon_api.http.post(marathon_api.url(f"/v2/apps{app_id}/restart"), timeout=10)
+        assert restart.status_code == 200, restart.text
+        marathon_api.wait_deployment_gone(restart.json()["deploymentId"])
+        task = marathon_api.wait_healthy(app_id, 1)["tasks"][0]
+        assert marker_of(task) == "second"
+    finally:
+        marathon_api.http.delete(
+            marathon_api.url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10
+        )
+
+
+def test_a_marathon_pod_with_an_image_pulls_it_from_the_registry(
+    host: Any, test_repository: str, marathon_api: Any
+) -> None:
+    build_and_push(host, test_repository, "pod", base="minidcos/python3:latest")  # on no agent
+    pod_id = marathon_api.unique("registry-pod")
+    definition = marathon_api.pod_definition(pod_id, 1, f"{test_repository}:1")
+    response = marathon_api.http.post(marathon_api.url("/v2/pods"), json=definition, timeout=10)
+    assert response.status_code == 201, response.text
+    try:
+        instance = marathon_api.wait_pod_stable(pod_id, 1)["instances"][0]
+        assert marathon_api.client_file(instance) == "client reached server: 200"
+    finally:
+        marathon_api.delete_pod(pod_id)
