@@ -38,7 +38,12 @@ from minidcos.backends.base import (
     Transfer,
 )
 from minidcos.backends.docker import image_set, images, labels, transfer
-from minidcos.backends.docker.registry import RegistryContainer, detach_registries
+from minidcos.backends.docker.registry import (
+    NODE_ALIAS,
+    RegistryContainer,
+    detach_registries,
+    registry_address,
+)
 from minidcos.errors import (
     ClusterExistsError,
     CommandError,
@@ -139,6 +144,7 @@ class DockerProvider:
             "MINIDCOS_REGISTRY_NAME", "minidcos-registry"
         )
         self._built: image_set.ImageSet | None = None
+        self._subnets: dict[str, ipaddress.IPv4Network] = {}
 
     # -- the engine ---------------------------------------------------------
 
@@ -293,6 +299,9 @@ class DockerProvider:
         devices = [f"{d}:{d}:rwm" for d in ("/dev/net/tun", "/dev/fuse") if os.path.exists(d)]
         config: dict[str, Any] = dict(
             binds=binds,
+            # The registry's name in /etc/hosts, so that it resolves whatever DNS the
+            # cluster's config sets up (its address on the network is fixed).
+            extra_hosts={NODE_ALIAS: registry_address(self._subnet(plan.network))},
             tmpfs={"/run": "rw,exec,mode=755", "/run/lock": "rw", "/tmp": "rw,exec,mode=1777"},
             security_opt=["seccomp=unconfined", "apparmor=unconfined"],
             cgroupns="host",
@@ -305,6 +314,13 @@ class DockerProvider:
             config["cap_add"] = ["ALL"]
             config["cap_drop"] = missing_capabilities(host_capability_bounding_set())
         return config
+
+    def _subnet(self, network: str) -> ipaddress.IPv4Network:
+        with self._lock:
+            if network not in self._subnets:
+                ipam = self.client.api.inspect_network(network)["IPAM"]["Config"][0]
+                self._subnets[network] = ipaddress.IPv4Network(ipam["Subnet"])
+            return self._subnets[network]
 
     def _start_node(
         self, plan: ClusterPlan, node_plan: NodePlan, cancelled: threading.Event
