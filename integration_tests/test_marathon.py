@@ -298,51 +298,12 @@ def test_conflicting_deployments_and_duplicate_ids() -> None:
     http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
 
 
-# A Docker image with python3, from the local image set (override to try another).
-DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", "python3")
-
-
-_image_check: dict[str, str] = {}
-
-
-def image_missing() -> str:
-    """Why DOCKER_IMAGE cannot run on the private agents ("" if it can), asked once.
-
-    A Docker app of that image either starts or fails at once for want of the
-    image (the agents have no registry to pull from unless the local image set
-    gives them one).
-    """
-    if "answer" not in _image_check:
-        app_id = unique("image-check")
-        probe = {
-            "id": app_id,
-            "cmd": "sleep 1000",
-            "cpus": 0.05,
-            "mem": 16,
-            "container": {"type": "DOCKER", "docker": {"image": DOCKER_IMAGE}},
-        }
-        deploy(probe)
-
-        def started_or_failed() -> Poll[str]:
-            app = get_app(app_id)
-            failure = (app.get("lastTaskFailure") or {}).get("message", "")
-            if "no registry" in failure or "not on this agent" in failure:
-                return Poll(True, failure)
-            return Poll(app["tasksRunning"] == 1, "", f"{app['tasksRunning']} running, {failure}")
-
-        try:
-            _image_check["answer"] = str(
-                wait_for(started_or_failed, DEPLOY_TIMEOUT_S, "the image check")
-            )
-        finally:
-            http.delete(url(f"/v2/apps{app_id}"), params={"force": "true"}, timeout=10)
-    return _image_check["answer"]
+# A Docker image with python3: the offline image set's, in the cluster's registry from
+# the start (override to try another; it must be in the registry).
+DOCKER_IMAGE = os.environ.get("TEST_APP_DOCKER_IMAGE", "minidcos/python3")
 
 
 def test_docker_app_answers_on_its_bridged_port() -> None:
-    missing = image_missing()
-    if missing:
-        pytest.skip(f"the image {DOCKER_IMAGE!r} is not in the local image set: {missing}")
     app_id = unique("docker")
     app = app_definition(
         app_id,
@@ -474,9 +435,6 @@ def test_pod_containers_share_network_and_volume_then_scale_and_delete() -> None
 
 
 def test_pod_container_with_an_image_reaches_its_sibling_and_shares_the_volume() -> None:
-    missing = image_missing()
-    if missing:
-        pytest.skip(f"the image {DOCKER_IMAGE!r} is not in the local image set: {missing}")
     pod_id = unique("imagepod")
     response = http.post(url("/v2/pods"), json=pod_definition(pod_id, 1, DOCKER_IMAGE), timeout=10)
     assert response.status_code == 201, response.text
