@@ -53,11 +53,15 @@ def ensure(provider: Provider | None = None, status: Status | None = None) -> Re
     shipped = provider.shipped_images(status)
     client = _client(info)
     try:
-        missing = [ref for ref in shipped if not _holds(client, ref)]
-        if missing:
-            _push_from_engine(provider, client, info, [r.reference for r in missing], status)
-            for ref in missing:
-                _tag_latest(client, ref)
+        # Two creates at once would push the same manifests side by side, and the
+        # registry's file storage answers a read of a half-written one with HTTP 500:
+        # one run pushes, the other then finds the set in.
+        with paths.machine_lock(f"registry-push-{info.container_name}"):
+            missing = [ref for ref in shipped if not _holds(client, ref)]
+            if missing:
+                _push_from_engine(provider, client, info, [r.reference for r in missing], status)
+                for ref in missing:
+                    _tag_latest(client, ref)
     finally:
         client.close()
     return info
@@ -118,9 +122,10 @@ def load_images(
     info = ensure(provider, status)
     client = _client(info)
     try:
-        if archive is not None:
-            return _push_archive(client, info, archive, status)
-        return _push_from_engine(provider, client, info, references, status)
+        with paths.machine_lock(f"registry-push-{info.container_name}"):
+            if archive is not None:
+                return _push_archive(client, info, archive, status)
+            return _push_from_engine(provider, client, info, references, status)
     finally:
         client.close()
 

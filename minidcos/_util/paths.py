@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # The checkout the harness runs from: node_images/, Dockerfile.node, packages/
@@ -52,3 +54,18 @@ def content_hash(items: Iterable[tuple[str, bytes]]) -> str:
 def unique_suffix() -> str:
     """A name part no other process uses at once: for files written then renamed into place."""
     return f"{os.getpid()}-{secrets.token_hex(3)}"
+
+
+@contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """Held by one process (or thread) at a time on this machine: `name` in the cache folder.
+
+    flock belongs to the open file, so two threads of one process exclude each
+    other too; the kernel drops it when a holder dies, so no stale lock remains.
+    """
+    with open(cache_dir() / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -10,12 +10,9 @@ Router serves at `/`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,24 +50,13 @@ def _run(argv: list[str], what: str) -> None:
         raise StepError(what, f"`{' '.join(argv)}` in {UI_DIR} exited {proc.returncode}:\n{tail}")
 
 
-@contextmanager
-def _locked() -> Iterator[None]:
-    """One build at a time on this machine: npm ci and the bundle share ui/node_modules."""
-    lock_path = paths.cache_dir() / "ui.lock"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def bundle() -> Path:
     """The folder of the built UI (index.html, assets/), building it if its inputs changed."""
     cached = paths.cache_dir() / "ui" / sources_hash()[:16]
     if cached.is_dir():
         return cached
-    with _locked():
+    # One build at a time on this machine: npm ci and the bundle share ui/node_modules.
+    with paths.machine_lock("ui"):
         if cached.is_dir():
             return cached
         if not _lock_stamp().exists():
