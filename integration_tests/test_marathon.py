@@ -21,6 +21,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -47,7 +48,7 @@ def unique(name: str) -> str:
     return f"/{name}-{uuid.uuid4().hex[:8]}"
 
 
-def test_app(name: str, quick_checks: bool = True, **options: Any) -> tuple[dict[str, Any], str]:
+def make_app(name: str, quick_checks: bool = True, **options: Any) -> tuple[dict[str, Any], str]:
     """DC/OS's test app (`marathon_test_app(**options)`) as `/<name>-<uuid>`; its UUID.
 
     With `quick_checks` its /ping health check runs every second rather than every 10 s
@@ -147,7 +148,7 @@ def test_info_through_both_admin_router_paths() -> None:
 
 
 def test_deploy_scale_restart_and_delete(agent_hosts: list[str]) -> None:
-    definition, test_uuid = test_app("lifecycle")
+    definition, test_uuid = make_app("lifecycle")
     app_id = definition["id"]
     wait_deployment_gone(deploy(definition))
     app = wait_healthy(app_id, 1)
@@ -188,7 +189,7 @@ def test_deploy_scale_restart_and_delete(agent_hosts: list[str]) -> None:
 def test_failing_health_check_replaces_the_task() -> None:
     # Healthy for a few seconds, then the server hangs (stopped, its port still open, no
     # answers): its /ping checks time out, and Marathon kills and replaces the task.
-    app, test_uuid = test_app("sickly")
+    app, test_uuid = make_app("sickly")
     app_id = app["id"]
     app["cmd"] = f"{app['cmd']} & sleep 10 && kill -STOP $! && wait"
     app["healthChecks"][0]["maxConsecutiveFailures"] = 2
@@ -214,7 +215,7 @@ def test_accepted_resource_roles_slave_public_lands_on_the_public_agent(
     if not public_agent_hosts:
         pytest.skip("this cluster has no public agent")
     # DC/OS's test app exactly as its helper makes it (its health checks every 10 s).
-    app, test_uuid = test_app("public", quick_checks=False)
+    app, test_uuid = make_app("public", quick_checks=False)
     app["acceptedResourceRoles"] = ["slave_public"]
     app_id = app["id"]
     deploy(app)
@@ -227,7 +228,7 @@ def test_accepted_resource_roles_slave_public_lands_on_the_public_agent(
 def test_unique_hostname_beyond_the_agents_stays_queued_with_the_reason(
     agent_hosts: list[str],
 ) -> None:
-    app, _ = test_app("unique")
+    app, _ = make_app("unique")
     app_id = app["id"]
     app.update(instances=len(agent_hosts) + 1, constraints=[["hostname", "UNIQUE"]])
     deploy(app)
@@ -285,7 +286,7 @@ def test_invalid_definitions_get_marathons_errors() -> None:
 
 
 def test_conflicting_deployments_and_duplicate_ids() -> None:
-    app, _ = test_app("locked")
+    app, _ = make_app("locked")
     app_id = app["id"]
     # Never healthy (nothing listens on the checked port): the deployment stays open.
     app["cmd"] = "sleep 1000"
@@ -308,7 +309,7 @@ def test_conflicting_deployments_and_duplicate_ids() -> None:
 
 def test_docker_app_answers_on_its_bridged_port() -> None:
     """The test app in minidcos/python3, pulled through the cluster's registry."""
-    app, test_uuid = test_app(
+    app, test_uuid = make_app(
         "docker", container_type=Container.DOCKER, network=Network.BRIDGE, image=DOCKER_IMAGE
     )
     app_id = app["id"]
@@ -406,19 +407,18 @@ def server_of(instance: dict[str, Any]) -> str:
 
 def client_files(instance: dict[str, Any], count: int) -> list[str]:
     """What the client left in the volume, read by the server container (its /run_cmd)."""
-    names = " ".join(f"shared/from-client-{n}" for n in range(count))
 
-    def client_wrote() -> Poll[list[str]]:
-        ran = requests.post(
-            f"{server_of(instance)}/run_cmd",
-            data=f"for f in {names}; do cat $f; echo; done",
-            timeout=10,
-        )
+    def client_wrote(name: str) -> Poll[str]:
+        ran = requests.post(f"{server_of(instance)}/run_cmd", data=f"cat {name}", timeout=10)
         ran.raise_for_status()
         answer = ran.json()
-        return Poll(answer["status"] == 0, answer["output"].splitlines(), answer["output"])
+        return Poll(answer["status"] == 0, answer["output"], answer["output"])
 
-    return list(wait_for(client_wrote, DEPLOY_TIMEOUT_S, "the client's files in the shared volume"))
+    files = []
+    for n in range(count):
+        name = f"shared/from-client-{n}"
+        files.append(str(wait_for(partial(client_wrote, name), DEPLOY_TIMEOUT_S, name)))
+    return files
 
 
 def assert_pod_serves(instance: dict[str, Any], test_uuid: str, client_mounts: int) -> None:
@@ -475,13 +475,21 @@ def test_pod_container_with_an_image_reaches_its_sibling_and_shares_the_volume()
 
 
 def marathon_tasks_in_mesos(prefix: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Marathon's live and completed tasks whose ids start with `prefix`, as Mesos has them."""
-    state = http.get("http://127.0.0.1/mesos/master/state", timeout=10).json()
-    (marathon,) = [f for f in state["frameworks"] if f["name"] == "marathon"]
-    return (
-        [t for t in marathon["tasks"] if t["id"].startswith(prefix)],
-        [t for t in marathon["completed_tasks"] if t["id"].startswith(prefix)],
+    """Live and completed tasks whose ids start with `prefix`, from Mesos's operator API
+    (GET_TASKS: v1 Tasks, with every status and its message)."""
+    response = http.post(
+        "http://127.0.0.1/mesos/api/v1",
+        json={"type": "GET_TASKS"},
+        headers={"Accept": "application/json"},
+        timeout=10,
     )
+    response.raise_for_status()
+    tasks = response.json()["get_tasks"]
+
+    def mine(kind: str) -> list[dict[str, Any]]:
+        return [t for t in tasks.get(kind, []) if t["task_id"]["value"].startswith(prefix)]
+
+    return mine("tasks"), mine("completed_tasks")
 
 
 def test_a_pod_whose_image_is_missing_fails_whole_and_deletes() -> None:
@@ -500,7 +508,7 @@ def test_a_pod_whose_image_is_missing_fails_whole_and_deletes() -> None:
         _, done = marathon_tasks_in_mesos(prefix)
         by_executor: dict[str, list[dict[str, Any]]] = {}
         for task in done:
-            by_executor.setdefault(task["executor_id"], []).append(task)
+            by_executor.setdefault(task["executor_id"]["value"], []).append(task)
         whole = [g for g in by_executor.values() if len(g) == 2]
         return Poll(bool(whole), whole[0] if whole else [], f"completed {done}")
 
@@ -516,14 +524,14 @@ def test_a_pod_whose_image_is_missing_fails_whole_and_deletes() -> None:
 
     def none_left() -> Poll[None]:
         live, _ = marathon_tasks_in_mesos(prefix)
-        return Poll(not live, detail=f"live {[(t['id'], t['state']) for t in live]}")
+        return Poll(not live, detail=f"live {[(t['task_id'], t['state']) for t in live]}")
 
     wait_for(none_left, DEPLOY_TIMEOUT_S, "no task of the pod left in Mesos")
     assert http.get(url(f"/v2/pods{pod_id}::status"), timeout=10).status_code == 404
 
 
 def test_event_stream_reports_a_deployment() -> None:
-    app, _ = test_app("events")
+    app, _ = make_app("events")
     app_id = app["id"]
     seen: list[str] = []
     with http.get(
