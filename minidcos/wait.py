@@ -200,6 +200,27 @@ def iam_answers(node: Node) -> Check:
     return Check("IAM answers (dcos-oauth)", node, probe)
 
 
+def cosmos_answers(node: Node) -> Check:
+    """Cosmos lists its package repositories on the master (127.0.0.1 only; ZooKeeper behind)."""
+    port = package_port("cosmos")
+    media = "application/vnd.dcos.package.repository.list-{}+json;charset=utf-8;version=v1"
+
+    def probe() -> tuple[bool, str]:
+        proc = node.run(
+            [
+                "curl", "-sS", "--max-time", "5", "-X", "POST", "-d", "{}",
+                "-H", "Content-Type: " + media.format("request"),
+                "-H", "Accept: " + media.format("response"),
+                f"http://127.0.0.1:{port}/package/repository/list",
+            ],
+            check=False,
+        )  # fmt: skip
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"repositories"' in answer, answer or "no answer"
+
+    return Check("Cosmos answers (package repositories)", node, probe)
+
+
 def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
     """Spartan on `node` answers leader.mesos (from Mesos-DNS) with one of the masters.
 
@@ -327,6 +348,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
         checks += [mesos_leader_elected(masters[0], masters)]
         checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
+    checks += [cosmos_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [marathon_registered(masters[0])]
     checks += [metronome_answers(m) for m in masters]
