@@ -4,8 +4,8 @@
 #   bash setup.sh              host set-up, then create the default cluster and show its status
 #   bash setup.sh --host-only  host set-up only (the engine, the host packages, .venv)
 #
-# Host set-up is idempotent: it installs Debian's docker.io, debootstrap and
-# python3-venv where they are missing, starts dockerd where no engine answers
+# Host set-up is idempotent: it installs Debian's docker.io, debootstrap,
+# python3-venv, nodejs and npm where they are missing, starts dockerd where no engine answers
 # (an engine that already answers is used as it is), and installs the project
 # into .venv. Must run as root on Debian 12.
 set -euo pipefail
@@ -26,6 +26,9 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v git >/dev/null || need+=(git)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# The web UI (ui/) is bundled with Node.js when the installer is built.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing host packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -80,6 +83,15 @@ if [ ! -e "$stamp" ]; then
   touch "$stamp"
 fi
 ln -sf "$here/.venv/bin/minidcos" /usr/local/bin/minidcos
+
+# The web UI's modules, from its lockfile (the installer build bundles them;
+# the stamp is the one minidcos/installer/ui.py checks).
+ui_stamp="$here/ui/node_modules/.minidcos-lock-$(sha256sum "$here/ui/package-lock.json" | cut -c1-16)"
+if [ ! -e "$ui_stamp" ]; then
+  log "installing the web UI's modules (npm ci in ui/)"
+  (cd "$here/ui" && npm ci --no-audit --no-fund >/dev/null)
+  touch "$ui_stamp"
+fi
 
 $host_only && exit 0
 

@@ -5,5 +5,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bash "$here/setup.sh" --host-only
+# The web UI's browser tests (test_e2e/test_ui.py) drive Debian's headless Chromium.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    chromium chromium-driver >/dev/null
+fi
 cd "$here"
 exec .venv/bin/tox -e "${MINIDCOS_TOX_ENVS:-lint,unit,integration,e2e}" "$@"

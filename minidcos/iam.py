@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
+from minidcos.errors import StepError
 from minidcos.node import Node
 
 # The user DC/OS's test tooling (dcos-test-utils) logs in as.
 TEST_USER = "albert@bekstil.net"
 DCOS_OAUTH = "/opt/mesosphere/bin/dcos-oauth"
+DCOS_ADD_USER = "/opt/mesosphere/bin/dcos_add_user.py"
+# Who `minidcos docker web` logs in, unless told otherwise (the address the docs use).
+WEB_USER = "you@example.com"
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
@@ -31,14 +36,21 @@ def test_user_token(master: Node) -> str | None:
     return token if proc.returncode == 0 and JWT.match(token) else None
 
 
-def auth_enabled(master: Node) -> bool:
-    """Whether Admin Router checks tokens: the cluster's expanded config says (`oauth_enabled`)."""
+def auth_setting(master: Node) -> bool | None:
+    """`oauth_enabled` from the cluster's expanded config; None while it cannot be read."""
     proc = master.run(["cat", "/opt/mesosphere/etc/expanded.config.json"], check=False)
     try:
-        config = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        config = json.loads(proc.stdout) if proc.returncode == 0 else None
     except ValueError:
-        config = {}
+        config = None
+    if not isinstance(config, dict):
+        return None
     return str(config.get("oauth_enabled", "false")).lower() == "true"
+
+
+def auth_enabled(master: Node) -> bool:
+    """Whether Admin Router checks tokens: the cluster's expanded config says (`oauth_enabled`)."""
+    return auth_setting(master) is True
 
 
 def login_hint(cluster_id: str, master: Node) -> str | None:
@@ -49,7 +61,8 @@ def login_hint(cluster_id: str, master: Node) -> str | None:
     run = f"minidcos docker run -c {cluster_id} -- /opt/mesosphere/bin"
     return "\n".join(
         [
-            f"Log in to DC/OS at http://{master_ip}/ (auth is on: oauth_enabled). An ID token:",
+            f"Log in to DC/OS at http://{master_ip}/ (auth is on: oauth_enabled):",
+            f"  `minidcos docker web -c {cluster_id}` prints a link that logs you in. An ID token:",
             f"  {run}/dcos-oauth id-token you@example.com",
             "  then paste it where `dcos auth login` asks for it, or POST it:",
             f"  curl -X POST http://{master_ip}/acs/api/v1/auth/login "
@@ -58,3 +71,34 @@ def login_hint(cluster_id: str, master: Node) -> str | None:
             f"  {run}/dcos_add_user.py someone@example.com",
         ]
     )
+
+
+@dataclass(frozen=True)
+class WebUI:
+    """Where a cluster's web UI is, and a link that logs a user in (None with auth off)."""
+
+    address: str
+    login_link: str | None
+
+
+def web_ui(master: Node, email: str = WEB_USER) -> WebUI:
+    """The UI's address on `master`; with auth on, a login link for `email` too.
+
+    The user is added first when missing (as `dcos-oauth login --add-user`
+    does), and the link carries a fresh ID token from the cluster's issuer in
+    its fragment, which the UI's login page exchanges for the login cookie
+    (the fragment never reaches a server).
+    """
+    address = f"http://{master.ip_address}/"
+    if not auth_enabled(master):
+        return WebUI(address, None)
+    master.run([DCOS_ADD_USER, email], check=False)  # "already exists" is fine
+    proc = master.run([DCOS_OAUTH, "id-token", email], check=False)
+    token = proc.stdout.decode().strip()
+    if proc.returncode != 0 or not JWT.match(token):
+        output = (proc.stdout + proc.stderr).decode(errors="replace").strip()
+        raise StepError(
+            f"minting an ID token for {email} on {master.reference}",
+            f"`{DCOS_OAUTH} id-token {email}` exited {proc.returncode}: {output[-500:]}",
+        )
+    return WebUI(address, f"{address}#/login?id_token={token}")

@@ -250,6 +250,8 @@ class AdminRouterToken:
     """A cluster token for checks that go through Admin Router, minted on first use.
 
     None when the cluster has auth off (`oauth_enabled: false`): then no token is needed.
+    Until the answer is known (the config unreadable, dcos-oauth not minting yet) it
+    raises a transient error, so the check says "not yet" and asks again.
     """
 
     def __init__(self, master: Node) -> None:
@@ -258,8 +260,13 @@ class AdminRouterToken:
 
     def __call__(self) -> str | None:
         if not self._token:
-            master = self._master
-            self._token.append(iam.test_user_token(master) if iam.auth_enabled(master) else None)
+            enabled = iam.auth_setting(self._master)
+            if enabled is None:
+                raise ConnectionError("the cluster's expanded config cannot be read yet")
+            token = iam.test_user_token(self._master) if enabled else None
+            if enabled and token is None:
+                raise ConnectionError("dcos-oauth does not mint a token for the test user yet")
+            self._token.append(token)
         return self._token[0]
 
 

@@ -254,6 +254,36 @@ def test_engine_that_does_not_answer_is_one_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_web_prints_the_address_and_a_login_link_with_auth_on(
+    cli: Cli, provider: FakeProvider
+) -> None:
+    cli("docker", "provision", "-c", "w", "--agents", "0", "--public-agents", "0")
+    provider.fail_command("expanded.config.json", 0, b'{"oauth_enabled": "true"}')
+    provider.fail_command("id-token", 0, b"aaa.bbb.ccc\n")
+    result = cli("docker", "web", "-c", "w", "--email", "ann@example.com")
+    assert result.code == 0
+    address, link = result.out.splitlines()
+    assert address.startswith("http://") and address.endswith("/")
+    assert link == f"Log in as ann@example.com: {address}#/login?id_token=aaa.bbb.ccc"
+    commands = [argv for _, argv, _ in provider.commands]
+    assert ["/opt/mesosphere/bin/dcos_add_user.py", "ann@example.com"] in commands
+
+
+def test_web_without_auth_prints_the_address_only(cli: Cli, provider: FakeProvider) -> None:
+    cli("docker", "provision", "-c", "w2", "--agents", "0", "--public-agents", "0")
+    provider.fail_command("expanded.config.json", 0, b'{"oauth_enabled": "false"}')
+    result = cli("docker", "web", "-c", "w2")
+    assert result.code == 0 and len(result.out.splitlines()) == 1
+
+
+def test_web_says_when_no_id_token_can_be_minted(cli: Cli, provider: FakeProvider) -> None:
+    cli("docker", "provision", "-c", "w3", "--agents", "0", "--public-agents", "0")
+    provider.fail_command("expanded.config.json", 0, b'{"oauth_enabled": "true"}')
+    provider.fail_command("id-token", 1, b"", b"no such user")
+    result = cli("docker", "web", "-c", "w3")
+    assert result.code == 1 and "minting an ID token for you@example.com" in result.err
+
+
 def test_a_public_resolver_is_warned_about(
     cli: Cli, provider: FakeProvider, tmp_path: Path
 ) -> None:

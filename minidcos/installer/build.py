@@ -2,9 +2,10 @@
 
 Its inputs are packages/, integration_tests/ (as the dcos-integration-test
 package, active on masters), fixtures/universe/ (as the `universe` package,
-see universe.py) and the payload code beside this module (`payload/`). The
-result is cached under a hash of them all, so it is rebuilt only when one
-changes.
+see universe.py), the web UI's bundle (built from ui/ into the dcos-ui
+package, see ui.py) and the payload code beside this module (`payload/`).
+The result is cached under a hash of them all, so it is rebuilt only when
+one changes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from minidcos._util import paths
 from minidcos.errors import UsageError
+from minidcos.installer import ui
 from minidcos.installer.packages import Package, load_package, package_folders, read_tree
 from minidcos.installer.payload.genconf import tar_bytes
 from minidcos.installer.universe import universe_package
@@ -43,10 +45,9 @@ def integration_test_package() -> Package:
 
 
 def load_packages() -> list[Package]:
-    return [load_package(f) for f in package_folders()] + [
-        integration_test_package(),
-        universe_package(),
-    ]
+    packages = [load_package(f) for f in package_folders()]
+    packages = [ui.with_bundle(p) if p.name == ui.PACKAGE_NAME else p for p in packages]
+    return [*packages, integration_test_package(), universe_package()]
 
 
 def installer_hash(packages: list[Package]) -> str:

@@ -101,6 +101,10 @@ def master() -> Iterator[Node]:
             '&& echo \'{"version": "1.10-test"}\' '
             "> /opt/mesosphere/active/dcos-metadata/etc/dcos-version.json "
             "&& echo '{\"mesos\": {}}' > /opt/mesosphere/active.buildinfo.full.json "
+            "&& U=/opt/mesosphere/active/dcos-ui/usr && mkdir -p $U/assets "
+            "&& echo '<!DOCTYPE html><title>DC/OS</title>' > $U/index.html "
+            "&& echo 'console.log(\"the UI\");' > $U/assets/index.t.js "
+            "&& gzip -k $U/assets/index.t.js "
             "&& printf 'upstream mesos_local { server 127.0.0.1:5050; }\\n' "
             "> /run/dcos/adminrouter/node.conf "
             "&& (python3 /tests/upstreams.py > /tmp/upstreams.log 2>&1 &)"

@@ -102,6 +102,11 @@ def node() -> Iterator[Node]:
             "> /opt/mesosphere/active/dcos-metadata/etc/dcos-version.json "
             "&& echo '{\"uiConfiguration\": {}}' > /opt/mesosphere/etc/ui-config.json "
             "&& echo '{\"mesos\": {}}' > /opt/mesosphere/active.buildinfo.full.json "
+            # The web UI's package (dcos-ui), as the installer ships it: files with .gz twins.
+            "&& U=/opt/mesosphere/active/dcos-ui/usr && mkdir -p $U/assets "
+            "&& echo '<!DOCTYPE html><title>DC/OS</title>' > $U/index.html "
+            "&& echo 'console.log(\"the UI\");' > $U/assets/index.t.js "
+            "&& gzip -k $U/assets/index.t.js "
             "&& (python3 /tests/upstreams.py > /tmp/upstreams.log 2>&1 &)"
         )
         for role in ("master", "agent"):
@@ -145,6 +150,17 @@ def test_redirects_never_echo_the_host(node: Node, path: str, code: int, locatio
 def test_root_page_says_dcos(node: Node) -> None:
     status, _, body = node.curl("/")
     assert status == 200 and "DC/OS" in body
+
+
+def test_ui_assets_are_gzipped_only_for_clients_that_accept_it(node: Node) -> None:
+    # -o /dev/null: the gzip body is not text; the headers say what was sent.
+    status, headers, _ = node.curl(
+        "/assets/index.t.js", "-o /dev/null -D -", "-H 'Accept-Encoding: gzip'"
+    )
+    assert status == 200 and headers.get("content-encoding") == "gzip"
+    assert "max-age" in headers["cache-control"] and "Accept-Encoding" in headers["vary"]
+    status, headers, body = node.curl("/assets/index.t.js")
+    assert status == 200 and "content-encoding" not in headers and "the UI" in body
 
 
 def test_mesos_goes_to_the_leader(node: Node) -> None:

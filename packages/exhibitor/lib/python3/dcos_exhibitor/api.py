@@ -132,20 +132,59 @@ def list_form(ensemble: Ensemble) -> str:
 
 
 def ui_page(statuses: list[dict[str, Any]], version: str) -> str:
-    """Exhibitor's UI, reduced to what it shows first: the ensemble and each server's state."""
+    """Exhibitor's UI, reduced to what it shows first: the ensemble and each server's state.
+
+    The rows come rendered with the page and follow ../cluster/status every 2 s.
+    """
     rows = "\n".join(
         f"<tr><td>{html.escape(str(s.get('hostname')))}</td>"
+        f"<td>{html.escape(str(s.get('serverId', '')))}</td>"
         f"<td>{html.escape(str(s.get('description')))}</td>"
         f"<td>{'leader' if s.get('isLeader') else ''}</td></tr>"
         for s in statuses
     )
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        "<title>Exhibitor for ZooKeeper</title></head><body>\n"
-        f"<h1>Exhibitor for ZooKeeper</h1>\n<p>Exhibitor {html.escape(version)}</p>\n"
-        "<table>\n<tr><th>Server</th><th>State</th><th></th></tr>\n"
-        f"{rows}\n</table>\n</body></html>\n"
+        "<title>Exhibitor for ZooKeeper</title>"
+        f"<style>{UI_STYLE}</style></head><body>\n"
+        f"<h1>Exhibitor for ZooKeeper</h1>\n<p>Exhibitor {html.escape(version)}"
+        ' <span id="updated"></span></p>\n<p id="error" hidden></p>\n'
+        '<table id="servers">\n<tr><th>Server</th><th>ID</th><th>State</th><th></th></tr>\n'
+        f"{rows}\n</table>\n<script>{UI_SCRIPT}</script>\n</body></html>\n"
     )
+
+
+UI_STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222}"
+    "table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.3em .8em;"
+    "text-align:left}th{background:#f3f5f7}#updated{color:#777}#error{color:#a12}"
+)
+# Relative to the page (/exhibitor/v1/ui/index.html), so that it works on 8181
+# and behind Admin Router at /exhibitor/.
+UI_SCRIPT = """
+function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
+async function refresh() {
+  const error = document.getElementById("error");
+  try {
+    const response = await fetch("../cluster/status", {credentials: "same-origin"});
+    if (!response.ok) throw new Error("cluster/status answered " + response.status);
+    const table = document.getElementById("servers");
+    while (table.rows.length > 1) table.deleteRow(1);
+    for (const s of await response.json()) {
+      const tr = table.insertRow();
+      for (const text of [s.hostname, s.serverId, s.description, s.isLeader ? "leader" : ""]) {
+        tr.appendChild(cell(String(text)));
+      }
+    }
+    document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+    error.hidden = true;
+  } catch (err) {
+    error.hidden = false;
+    error.textContent = "Cannot read the ensemble's status: " + err.message + ". Trying again.";
+  }
+}
+setInterval(refresh, 2000);
+"""
 
 
 def build_router(

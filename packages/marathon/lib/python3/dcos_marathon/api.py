@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +52,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEPLOYMENT_HEADER = "Marathon-Deployment-Id"
 LEADER_HEADER = "X-Marathon-Leader"
 SSE_KEEPALIVE_S = 30.0
+# The web UI at /ui/ (DC/OS shows it at /marathon/ui/ and /service/marathon/ui/).
+WEBUI = Path(__file__).resolve().parent / "webui" / "index.html"
 
 
 def json_response(
@@ -163,14 +166,8 @@ class Api:
         raise web.HTTPFound("ui/")
 
     async def ui_page(self, request: web.Request) -> web.Response:
-        html = (
-            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Marathon</title></head>"
-            "<body><h1>Marathon</h1><p>Apps, pods and deployments are managed through the REST "
-            "API: <a href='../v2/apps'>/v2/apps</a>, <a href='../v2/pods'>/v2/pods</a>, "
-            "<a href='../v2/deployments'>/v2/deployments</a>, <a href='../v2/info'>/v2/info</a>."
-            "</p></body></html>"
-        )
-        return web.Response(text=html, content_type="text/html")
+        """Marathon's web UI: one page over ../v2/ (apps, their tasks, deployments)."""
+        return web.Response(body=WEBUI.read_bytes(), content_type="text/html")
 
     async def metrics(self, request: web.Request) -> web.Response:
         core = self.core
