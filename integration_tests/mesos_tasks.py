@@ -97,3 +97,40 @@ def running_task(name: str, command: str, extra: tuple[str, ...] = ()) -> Iterat
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A task run to its end with mesos-execute: its exit, mesos-execute's output and the
+    task's own stdout and stderr (read through dcos-log, as DC/OS's CLI reads them)."""
+
+    returncode: int
+    updates: str
+    stdout: str
+    stderr: str
+
+
+def run_task(
+    name: str, command: str, extra: tuple[str, ...] = (), timeout: float = 180
+) -> Finished:
+    """Run `command` as a task (as root, on an agent the master picks) until it ends."""
+    done = subprocess.run(
+        [
+            MESOS_EXECUTE,
+            "--master=leader.mesos:5050",
+            f"--name={name}",
+            f"--command={command}",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+    def task_file(which: str) -> str:
+        url = f"{ADMIN_ROUTER}/system/v1/logs/v2/task/{name}/file/{which}"
+        return session.get(url, timeout=10).text
+
+    return Finished(
+        done.returncode, done.stdout + done.stderr, task_file("stdout"), task_file("stderr")
+    )

@@ -243,7 +243,8 @@ PROTECTED = [
     "/exhibitor/exhibitor/v1/cluster/list",
     "/system/health/v1",
     "/pkgpanda/active.buildinfo.full.json",
-    "/dcos-metadata/expanded.config.json",
+    # (/dcos-metadata/ is protected too, but in DC/OS 1.10 its folder holds only the
+    # public dcos-version.json: expanded.config.json is dcos-config's, not served.)
     "/metadata",
 ]
 

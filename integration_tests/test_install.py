@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,14 @@ def test_packages_are_active() -> None:
 
 
 def test_environment() -> None:
-    env = dict(line.split("=", 1) for line in (MESOSPHERE / "environment").read_text().splitlines())
+    lines = (MESOSPHERE / "environment").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
     assert env["PATH"].startswith("/opt/mesosphere/bin:")
-    assert env["PYTHONPATH"] == "/opt/mesosphere/lib/python3"
+    # DC/OS's python3.X/site-packages, where pkgpanda links the packages' modules.
+    site = f"/opt/mesosphere/lib/python3.{sys.version_info.minor}/site-packages"
+    assert env["PYTHONPATH"] == site
     export = (MESOSPHERE / "environment.export").read_text()
-    assert "export PYTHONPATH=/opt/mesosphere/lib/python3" in export
+    assert f"export PYTHONPATH={site}" in export
     assert os.path.realpath("/etc/profile.d/dcos.sh").endswith("add_dcos_path.sh")
 
 

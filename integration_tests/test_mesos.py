@@ -27,16 +27,8 @@ from kazoo.client import KazooClient
 from mesos_scheduler import Scheduler, command_task, resources
 from polling import Poll, wait_for
 
-# A tiny image built on an agent from the node's own files (there is no registry).
-TINY_IMAGE = "mesos-test/tiny:latest"
-BUILD_TINY_IMAGE = (
-    "set -e; d=$(mktemp -d); mkdir -p $d/bin $d/lib/x86_64-linux-gnu $d/lib64; "
-    "for b in dash sleep cat echo ls; do cp /bin/$b $d/bin/; done; cp /bin/dash $d/bin/sh; "
-    "cp -L /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libselinux.so.1 "
-    "/lib/x86_64-linux-gnu/libpcre2-8.so.0 $d/lib/x86_64-linux-gnu/; "
-    "cp -L /lib64/ld-linux-x86-64.so.2 $d/lib64/; "
-    f"tar -C $d -c . | docker import -c 'CMD [\"/bin/sh\"]' - {TINY_IMAGE}; rm -rf $d"
-)
+# A small image of the offline set, in the cluster's registry from the start.
+TINY_IMAGE = "minidcos/slim:latest"
 
 
 def get(url: str, **kwargs: Any) -> requests.Response:
@@ -476,9 +468,8 @@ def test_task_stdout_through_admin_router(
 
 
 @pytest.fixture(scope="module")
-def tiny_image(scheduler: Scheduler, agent_hosts: list[str]) -> str:
-    """Built on the first agent by a task (Docker runs on every node; no registry here)."""
-    run_task(scheduler, command_task("build-image", BUILD_TINY_IMAGE, mem=128), agent_hosts[0])
+def tiny_image() -> str:
+    """Pulled from the cluster's registry: by the agent's Docker Engine, or the UCR."""
     return TINY_IMAGE
 
 

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from minidcos import iam
+from minidcos import registry as image_registry
 from minidcos import wait as readiness
 from minidcos._util import paths
 from minidcos._util.interrupts import deferred_interrupts
@@ -210,8 +211,14 @@ class Cluster:
         retain: bool = False,
         provider: Provider | None = None,
         status: Status | None = None,
+        registry: bool = True,
     ) -> Cluster:
-        """Create the cluster; with `install`, install DC/OS on it (and wait, unless not `wait`)."""
+        """Create the cluster; with `install`, install DC/OS on it (and wait, unless not `wait`).
+
+        With `registry` (the default), the engine's image registry is started if
+        it is not running, holds the offline image set, and joins the cluster's
+        network, so that the nodes' Docker Engine pulls through it.
+        """
         status = status or Status.silent()
         spec.validate(dcos=install is not None)
         checked = _check_install(spec, install, status) if install is not None else None
@@ -220,6 +227,9 @@ class Cluster:
             raise ClusterExistsError(spec.cluster_id)
         with status.step("Ensuring the node image"):
             image = provider.ensure_image(status)
+        if registry:
+            with status.step("Ensuring the image registry"):
+                image_registry.ensure(provider, status)
 
         run_token = secrets.token_hex(6)
         workspace = paths.workspaces_dir() / f"{spec.cluster_id}-{run_token}"
@@ -227,6 +237,8 @@ class Cluster:
             workspace.mkdir(parents=True)
             with deferred_interrupts():  # a network made but not known would be left behind
                 network = provider.create_network(spec.cluster_id, run_token)
+                if registry:  # ... and one the registry joined unseen could not be removed
+                    provider.attach_registry(network)
             plans = spec.node_plans(network.subnet)
             mounts = list(spec.custom_volumes)
             if checked is not None:

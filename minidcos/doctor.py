@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from minidcos import registry as image_registry
 from minidcos._util import paths
 from minidcos.backends.base import Provider
 from minidcos.cluster import Cluster, ClusterSpec
@@ -143,6 +144,7 @@ def diagnose(provider: Provider, status: Status | None = None) -> list[Finding]:
     findings.append(Finding("ok", "docker engine", f"version {info.engine_version}"))
     findings.append(Finding("ok", "node mode", info.node_mode))
     findings.append(_boot_check(provider))
+    findings.append(_registry(provider))
     cgroup = Finding("ok", "cgroups", f"v{info.cgroup_version}, driver {info.cgroup_driver}")
     if info.cgroup_version == "2":
         cgroup = Finding(
@@ -226,12 +228,42 @@ def _claims_only_logins(provider: Provider) -> list[Finding]:
     return findings
 
 
+def _registry(provider: Provider) -> Finding:
+    """The registry every cluster pulls through: where it is, and what it holds."""
+    try:
+        listing = image_registry.list_images(provider)
+    except MiniDCOSError as exc:
+        return Finding(
+            "error",
+            "image registry",
+            str(exc).splitlines()[0],
+            "`minidcos docker clean --registry` removes it; the next create starts a new one",
+        )
+    info = listing.registry
+    if info is None:
+        return Finding("ok", "image registry", "none yet: `minidcos docker create` starts it")
+    if not info.running:
+        return Finding(
+            "warn",
+            "image registry",
+            f"{info.container_name} ({info.image}) is not running",
+            f"docker start {info.container_name} (a create starts it too)",
+        )
+    return Finding(
+        "ok",
+        "image registry",
+        f"{info.container_name} ({info.image}) at {info.host_url} on this machine, "
+        f"{info.node_address} on nodes; {len(listing.images)} image tags in volume "
+        f"{info.volume}; on {len(info.networks)} cluster networks",
+    )
+
+
 def _boot_check(provider: Provider) -> Finding:
     """Boot one throwaway node in the chosen mode and see systemd reach its target."""
     # Its own id each time: two doctors at once must not remove each other's node.
     spec = ClusterSpec(1, 0, 0, f"doctor-{secrets.token_hex(3)}")
     try:
-        with Cluster.create(spec, provider=provider):
+        with Cluster.create(spec, provider=provider, registry=False):
             pass
     except MiniDCOSError as exc:
         return Finding(

@@ -2,12 +2,15 @@
 # Build the Debian 12 base rootfs of the node image with debootstrap and pack
 # it as a tarball for `docker import`.
 #
-#   build-rootfs.sh OUT.tar MIRROR SECURITY_MIRROR
+#   build-rootfs.sh OUT.tar MIRROR SECURITY_MIRROR [INCLUDE]
 #
 # MIRROR and SECURITY_MIRROR are the host's own configured Debian mirrors
 # (the harness reads them from the host's apt sources); nothing here names one.
+# INCLUDE is debootstrap's comma-separated --include list: by default what a
+# node boots with; empty for the bare minbase of the offline image set.
 set -euo pipefail
 out=$1 mirror=$2 security=$3
+include=${4-systemd,systemd-sysv,dbus,ca-certificates}
 suite=bookworm
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/minidcos-rootfs.XXXXXX")
@@ -15,7 +18,7 @@ trap 'umount -R "$work/rootfs"/{proc,sys,dev} 2>/dev/null || true; rm -rf "$work
 root=$work/rootfs
 
 echo "debootstrap $suite (minbase) from the host's mirror"
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,ca-certificates \
+debootstrap --variant=minbase ${include:+--include="$include"} \
   "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1
@@ -40,6 +43,10 @@ path-exclude=/usr/share/doc/*
 path-include=/usr/share/doc/*/copyright
 path-exclude=/usr/share/locale/*
 DPKG
+# ... and none of what debootstrap installed before that rule existed. The
+# folders stay: some packages' scripts link into them (openjdk's man pages).
+find "$root/usr/share/doc" ! -name copyright ! -type d -delete
+find "$root/usr/share/man" "$root/usr/share/locale" ! -type d -delete
 
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 : >"$root/etc/machine-id"

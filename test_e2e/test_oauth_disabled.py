@@ -1,4 +1,8 @@
-"""`oauth_enabled: false`: Admin Router checks no token, and the IAM still answers."""
+"""`oauth_enabled: false`: Admin Router checks no token, and the IAM still answers.
+
+The same cluster sets `exhibitor_admin_password` (one cluster for two config keys
+that do not meet): Exhibitor on 8181 then asks for user admin, as DC/OS's does.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from minidcos.status import Status
 
 # Locations DC/OS 1.10 protects (auth.protect()) that exist in this distribution.
 PROTECTED = ["/acs/api/v1/users", "/acs/api/v1/groups", "/system/health/v1", "/pkgpanda/active/"]
+EXHIBITOR_PASSWORD = "e2e-s3cret"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,10 @@ def open_cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]
     from test_e2e.conftest import RUN_PREFIX
 
     spec = ClusterSpec(masters=1, agents=0, public_agents=0, cluster_id=f"{RUN_PREFIX}-noauth")
-    install = InstallSpec(installer, extra_config={"oauth_enabled": False})
+    install = InstallSpec(
+        installer,
+        extra_config={"oauth_enabled": False, "exhibitor_admin_password": EXHIBITOR_PASSWORD},
+    )
     with Cluster.create(spec, install=install, provider=provider, status=Status()) as cluster:
         yield cluster
 
@@ -53,3 +61,25 @@ def test_protected_routes_are_open(open_cluster: Cluster) -> None:
 def test_users_still_log_in(open_cluster: Cluster) -> None:
     # The IAM does not depend on Admin Router's setting: tokens are still issued.
     assert iam.test_user_token(open_cluster.masters[0])
+
+
+def test_exhibitor_password_protects_8181_but_cluster_status(open_cluster: Cluster) -> None:
+    """DC/OS's exhibitor_realm and web.xml: every path needs user admin but cluster/status."""
+    master = open_cluster.masters[0]
+    realm = master.run(["cat", "/opt/mesosphere/etc/exhibitor_realm"]).stdout.decode()
+    assert realm == f"admin: {EXHIBITOR_PASSWORD},admin\n"
+    expanded = json.loads(master.run(["cat", "/opt/mesosphere/etc/expanded.config.json"]).stdout)
+    assert expanded["exhibitor_admin_password_enabled"] == "true"
+    assert "exhibitor_admin_password" not in expanded  # a secret: only in the .full file
+    user = master.run(["cat", "/opt/mesosphere/etc/user.config.yaml"]).stdout.decode()
+    assert EXHIBITOR_PASSWORD not in user and "**HIDDEN**" in user
+
+    def status(path: str, auth: str = "") -> str:
+        args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"]
+        args += ["-u", auth] if auth else []
+        return master.run([*args, f"http://{master.ip_address}:8181{path}"]).stdout.decode()
+
+    assert status("/exhibitor/v1/cluster/status") == "200"
+    assert status("/exhibitor/v1/cluster/list") == "401"
+    assert status("/exhibitor/v1/cluster/list", "admin:wrong") == "401"
+    assert status("/exhibitor/v1/cluster/list", f"admin:{EXHIBITOR_PASSWORD}") == "200"

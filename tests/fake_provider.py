@@ -15,15 +15,17 @@ import hashlib
 import ipaddress
 import os
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from minidcos.backends.base import (
     ClusterPlan,
+    ImageRef,
     Network,
     NodeRecord,
     Output,
     ProviderInfo,
+    RegistryInfo,
     Transfer,
     node_name,
 )
@@ -57,6 +59,9 @@ class FakeProvider:
         self.calls: list[str] = []
         self.commands: list[tuple[str, list[str], dict[str, str]]] = []
         self._subnets = 0
+        # The registry: it has no images and no HTTP API here (both are tested
+        # on the engine); what matters is that it outlives clusters.
+        self.registry_info: RegistryInfo | None = None
 
     # -- what tests ask of the fake -------------------------------------------
 
@@ -142,6 +147,7 @@ class FakeProvider:
         existed = False
         if cluster_id in self.networks and ours(self.networks[cluster_id][0]):
             del self.networks[cluster_id]
+            self._detach_registry_from_gone_networks()
             existed = True
         nodes = self.cluster_nodes.get(cluster_id, [])
         kept = [n for n in nodes if not ours(n.run_token)]
@@ -159,7 +165,50 @@ class FakeProvider:
         self.networks.clear()
         self.cluster_nodes.clear()
         self.volumes.clear()
+        self._detach_registry_from_gone_networks()
         return existed
+
+    # -- the registry -----------------------------------------------------------
+
+    def ensure_registry(self, status: Status) -> RegistryInfo:
+        self.calls.append("ensure_registry")
+        if self.registry_info is None:
+            self.registry_info = RegistryInfo(
+                container_name="minidcos-registry",
+                image="minidcos/registry:fake",
+                running=True,
+                host_url="",
+                node_address="minidcos-registry:5000",
+                volume="minidcos-registry",
+                networks=(),
+            )
+        return self.registry_info
+
+    def registry(self) -> RegistryInfo | None:
+        return self.registry_info
+
+    def attach_registry(self, network: Network) -> None:
+        self.calls.append(f"attach_registry {network.name}")
+        assert self.registry_info is not None, "attach before the registry runs"
+        networks = tuple(sorted({*self.registry_info.networks, network.name}))
+        self.registry_info = replace(self.registry_info, networks=networks)
+
+    def _detach_registry_from_gone_networks(self) -> None:
+        if self.registry_info is not None:
+            live = {n.name for _, n in self.networks.values()}
+            kept = tuple(n for n in self.registry_info.networks if n in live)
+            self.registry_info = replace(self.registry_info, networks=kept)
+
+    def delete_registry(self) -> bool:
+        existed = self.registry_info is not None
+        self.registry_info = None
+        return existed
+
+    def shipped_images(self, status: Status) -> list[ImageRef]:
+        return []
+
+    def save_images(self, references: list[str], archive: Path) -> None:
+        raise UsageError(f"no image {', '.join(references)} in the fake engine")
 
     def exec(
         self,

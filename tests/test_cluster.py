@@ -61,7 +61,13 @@ def test_create_bare_cluster() -> None:
         "agent_1",
         "public_agent_0",
     ]
-    assert provider.calls == ["ensure_image", "create_network c1", "provision c1"]
+    assert provider.calls == [
+        "ensure_image",
+        "ensure_registry",
+        "create_network c1",
+        "attach_registry minidcos-c1",
+        "provision c1",
+    ]
 
 
 def test_duplicate_cluster_id_makes_nothing() -> None:

@@ -29,7 +29,7 @@ def _workspace(tmp_path: Path, **change: object) -> Path:
 def test_version_is_json(installer: Path, tmp_path: Path) -> None:
     proc = run.run_installer(installer, tmp_path, "--version")
     assert proc.returncode == 0
-    assert json.loads(proc.stdout)["version"].startswith("2.")
+    assert json.loads(proc.stdout)["version"] == "1.10.11-minidcos"
 
 
 def test_help(installer: Path, tmp_path: Path) -> None:
@@ -68,10 +68,23 @@ def test_genconf_writes_the_serve_dir(installer: Path, tmp_path: Path) -> None:
     for name in ("dcos-config", "dcos-metadata", "pkgpanda", "dcos-integration-test"):
         assert (serve / info[name]["filename"]).is_file(), name
     assert info["dcos-config"]["id"].startswith("dcos-config--setup_")
-    with tarfile.open(serve / info["dcos-metadata"]["filename"]) as tar:
+    # As DC/OS 1.10 lays them out: the config files in dcos-config, the version in
+    # dcos-metadata, each package adding its variables to the node's environment.
+    with tarfile.open(serve / info["dcos-config"]["filename"]) as tar:
         expanded = json.load(tar.extractfile("etc/expanded.config.json"))  # type: ignore[arg-type]
         user = yaml.safe_load(tar.extractfile("etc/user.config.yaml"))  # type: ignore[arg-type]
+        full = tar.getmember("etc/expanded.config.full.json")
+        config_info = json.load(tar.extractfile("buildinfo.json"))  # type: ignore[arg-type]
     assert expanded["master_quorum"] == "1" and "master_quorum" not in user
+    assert full.mode == 0o600
+    assert config_info["environment"]["PROVIDER"] == "onprem"
+    with tarfile.open(serve / info["dcos-metadata"]["filename"]) as tar:
+        version = json.load(tar.extractfile("etc/dcos-version.json"))  # type: ignore[arg-type]
+        metadata_info = json.load(tar.extractfile("buildinfo.json"))  # type: ignore[arg-type]
+    assert sorted(version) == ["bootstrap-id", "dcos-image-commit", "version"]
+    assert version["bootstrap-id"] == bootstrap_id
+    assert metadata_info["environment"]["DCOS_VERSION"] == version["version"]
+    assert expanded["cluster_package_list_id"] == list_id
     assert (tmp_path / "genconf" / "cluster_packages.json").is_file()
 
 

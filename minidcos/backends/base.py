@@ -140,6 +140,31 @@ class Transfer:
         return f"{self.files} file(s), {self.bytes} bytes, {check}"
 
 
+@dataclass(frozen=True)
+class ImageRef:
+    """An image in the host's engine, by name and tag."""
+
+    name: str  # minidcos/python3
+    tag: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class RegistryInfo:
+    """The one registry every cluster on this engine pulls through."""
+
+    container_name: str
+    image: str
+    running: bool
+    host_url: str  # how this machine reaches it (loopback only), "" when it is not running
+    node_address: str  # how nodes reach it, on their cluster's own network
+    volume: str  # its storage: images outlive clusters
+    networks: tuple[str, ...]  # the cluster networks it is attached to
+
+
 class Provider(Protocol):
     def info(self) -> ProviderInfo: ...
 
@@ -202,4 +227,30 @@ class Provider(Protocol):
 
     def download_file(self, node: NodeRecord, remote_path: Path, local_path: Path) -> Transfer:
         """Copy a file or folder from the node to exactly `local_path`."""
+        ...
+
+    # -- the registry and the images it serves --------------------------------
+
+    def ensure_registry(self, status: Status) -> RegistryInfo:
+        """Start the registry if it is not running; safe when two runs race (one wins)."""
+        ...
+
+    def registry(self) -> RegistryInfo | None:
+        """The registry, or None when there is none."""
+        ...
+
+    def attach_registry(self, network: Network) -> None:
+        """Make the registry reachable on a cluster's network at its node address."""
+        ...
+
+    def delete_registry(self) -> bool:
+        """Remove the registry and its storage; False if there was none."""
+        ...
+
+    def shipped_images(self, status: Status) -> list[ImageRef]:
+        """The images every cluster gets in the registry, built first where inputs changed."""
+        ...
+
+    def save_images(self, references: list[str], archive: Path) -> None:
+        """Write images of the host's engine to `archive`, as `docker save` does."""
         ...

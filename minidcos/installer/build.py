@@ -26,7 +26,7 @@ PAYLOAD_DIR = Path(__file__).resolve().parent / "payload"
 # way the harness does (one poll helper, not one per suite).
 POLLING_MODULE = paths.PROJECT_ROOT / "minidcos" / "_util" / "polling.py"
 # The Python modules of payload/, shipped as the artifact's `dcos_installer` package.
-PAYLOAD_MODULES = ("__init__.py", "config.py", "genconf.py", "generate_config.py")
+PAYLOAD_MODULES = ("__init__.py", "calc.py", "config.py", "genconf.py", "generate_config.py")
 
 
 def integration_test_package() -> Package:

@@ -56,8 +56,9 @@ def test_commands_files_and_addresses(bare_cluster: Cluster, tmp_path: Path) -> 
     proc = agent.popen(["cat"])
     out, _ = proc.communicate(b"through popen", timeout=30)
     assert out == b"through popen" and proc.returncode == 0
-    # Agents have their own /var/lib/docker volume; masters don't need one.
-    assert b"/var/lib/docker" in agent.run(["findmnt", "/var/lib/docker"]).stdout
+    # Every node runs Docker Engine, on a /var/lib/docker volume of its own.
+    for node in (master, agent):
+        assert b"/var/lib/docker" in node.run(["findmnt", "/var/lib/docker"]).stdout
 
 
 def test_destroy_leaves_nothing(provider: DockerProvider, cluster_id: str) -> None:

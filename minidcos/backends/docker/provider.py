@@ -27,16 +27,30 @@ import requests.exceptions
 from minidcos._util.interrupts import deferred_interrupts
 from minidcos.backends.base import (
     ClusterPlan,
+    ImageRef,
     Network,
     NodePlan,
     NodeRecord,
     Output,
     ProviderInfo,
+    RegistryInfo,
     Role,
     Transfer,
 )
-from minidcos.backends.docker import images, labels, transfer
-from minidcos.errors import ClusterExistsError, CommandError, NodeBootError, ProviderError
+from minidcos.backends.docker import image_set, images, labels, transfer
+from minidcos.backends.docker.registry import (
+    NODE_ALIAS,
+    RegistryContainer,
+    detach_registries,
+    registry_address,
+)
+from minidcos.errors import (
+    ClusterExistsError,
+    CommandError,
+    NodeBootError,
+    ProviderError,
+    UsageError,
+)
 from minidcos.status import Status
 
 # Private /24s for cluster networks, tried in order from a start derived from
@@ -121,10 +135,16 @@ def host_capability_bounding_set() -> str:
 
 
 class DockerProvider:
-    def __init__(self) -> None:
+    def __init__(self, registry_name: str | None = None) -> None:
         self._client: docker.DockerClient | None = None
         self._privileged: bool | None = None
         self._lock = threading.Lock()
+        # The registry's container and volume name; tests pass one of their own.
+        self.registry_name = registry_name or os.environ.get(
+            "MINIDCOS_REGISTRY_NAME", "minidcos-registry"
+        )
+        self._built: image_set.ImageSet | None = None
+        self._subnets: dict[str, ipaddress.IPv4Network] = {}
 
     # -- the engine ---------------------------------------------------------
 
@@ -272,12 +292,16 @@ class DockerProvider:
         binds = ["/sys/fs/cgroup:/sys/fs/cgroup:rw"]
         for mount in plan.mounts:
             binds.append(f"{mount.source}:{mount.target}:{'ro' if mount.read_only else 'rw'}")
-        if node_plan.role is not Role.MASTER:
-            # Inner containers' layers must not sit on overlayfs (no overlay on overlay).
-            binds.append(f"{labels.docker_volume_name(plan.cluster_id, node_plan)}:/var/lib/docker")
+        # Every node runs Docker Engine (masters too, as on DC/OS); its layers must
+        # not sit on the node's overlayfs root (no overlay on overlay: Docker
+        # would fall back to copying whole layers with vfs).
+        binds.append(f"{labels.docker_volume_name(plan.cluster_id, node_plan)}:/var/lib/docker")
         devices = [f"{d}:{d}:rwm" for d in ("/dev/net/tun", "/dev/fuse") if os.path.exists(d)]
         config: dict[str, Any] = dict(
             binds=binds,
+            # The registry's name in /etc/hosts, so that it resolves whatever DNS the
+            # cluster's config sets up (its address on the network is fixed).
+            extra_hosts={NODE_ALIAS: registry_address(self._subnet(plan.network))},
             tmpfs={"/run": "rw,exec,mode=755", "/run/lock": "rw", "/tmp": "rw,exec,mode=1777"},
             security_opt=["seccomp=unconfined", "apparmor=unconfined"],
             cgroupns="host",
@@ -290,6 +314,13 @@ class DockerProvider:
             config["cap_add"] = ["ALL"]
             config["cap_drop"] = missing_capabilities(host_capability_bounding_set())
         return config
+
+    def _subnet(self, network: str) -> ipaddress.IPv4Network:
+        with self._lock:
+            if network not in self._subnets:
+                ipam = self.client.api.inspect_network(network)["IPAM"]["Config"][0]
+                self._subnets[network] = ipaddress.IPv4Network(ipam["Subnet"])
+            return self._subnets[network]
 
     def _start_node(
         self, plan: ClusterPlan, node_plan: NodePlan, cancelled: threading.Event
@@ -306,10 +337,9 @@ class DockerProvider:
             labels.IP: node_plan.ip_address,
             labels.WORKSPACE: str(plan.workspace),
         }
-        if node_plan.role is not Role.MASTER:
-            self.client.volumes.create(
-                labels.docker_volume_name(plan.cluster_id, node_plan), labels=run_labels
-            )
+        self.client.volumes.create(
+            labels.docker_volume_name(plan.cluster_id, node_plan), labels=run_labels
+        )
         container = api.create_container(
             plan.image,
             name=name,
@@ -470,7 +500,7 @@ class DockerProvider:
                 "volume", volume["Name"], lambda v=volume: api.remove_volume(v["Name"], force=True)
             )
         for network in networks:
-            remove("network", network["Name"], lambda n=network: api.remove_network(n["Id"]))
+            remove("network", network["Name"], lambda n=network: self._remove_network(n["Id"]))
         for workspace in workspaces:
             if workspace and Path(workspace).is_relative_to(labels.workspace_root()):
                 shutil.rmtree(workspace, ignore_errors=True)
@@ -480,6 +510,55 @@ class DockerProvider:
                 hint="run `minidcos docker destroy` for the cluster once the engine is healthy",
             )
         return bool(containers or networks or volumes)
+
+    def _remove_network(self, network_id: str) -> None:
+        detach_registries(self.client, network_id)  # it is shared: it stays, off this network
+        self.client.api.remove_network(network_id)
+
+    # -- the registry and the image set ---------------------------------------
+
+    def _registry(self) -> RegistryContainer:
+        return RegistryContainer(self.client, self.registry_name)
+
+    def _image_set(self, status: Status) -> image_set.ImageSet:
+        with self._lock:  # built once per provider; the engine keeps it by input hash
+            if self._built is None:
+                self._built = image_set.ensure_image_set(self.client, status)
+            return self._built
+
+    def ensure_registry(self, status: Status) -> RegistryInfo:
+        built = self._image_set(status)
+        return self._registry().ensure(built[image_set.REGISTRY_IMAGE].reference)
+
+    def registry(self) -> RegistryInfo | None:
+        return self._registry().info()
+
+    def attach_registry(self, network: Network) -> None:
+        self._registry().attach(network.name, network.subnet)
+
+    def delete_registry(self) -> bool:
+        return self._registry().remove()
+
+    def shipped_images(self, status: Status) -> list[ImageRef]:
+        return self._image_set(status).shipped()
+
+    def save_images(self, references: list[str], archive: Path) -> None:
+        missing = []
+        for reference in references:
+            try:
+                self.client.api.inspect_image(reference)
+            except docker.errors.ImageNotFound:
+                missing.append(reference)
+        if missing:
+            raise UsageError(
+                f"no image {', '.join(missing)} in this machine's Docker engine "
+                "(`docker images` lists what it has); build or pull it there first, "
+                "or load a `docker save` archive with --archive"
+            )
+        argv = [docker_cli(), "save", "--output", str(archive), *references]
+        proc = subprocess.run(argv, capture_output=True)
+        if proc.returncode != 0:
+            raise CommandError("this machine", argv, proc.returncode, proc.stdout, proc.stderr)
 
     # -- commands and files -------------------------------------------------
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from minidcos import cluster as cluster_module
 from minidcos import iam
+from minidcos import registry as image_registry
 from minidcos.cli import _options as opt
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec, validate_cluster_id
 from minidcos.cluster import clean as clean_all
@@ -160,17 +162,27 @@ def destroy_list(cluster_ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-def clean() -> None:
+@click.option(
+    "--registry",
+    "with_registry",
+    is_flag=True,
+    help="Also remove the image registry and every image loaded into it.",
+)
+def clean(with_registry: bool) -> None:
     """Remove every container, network and volume miniDC/OS made, and nothing else.
 
     Every cluster on this engine goes, whoever made it. Images are kept: they
-    are the build cache.
+    are the build cache. The image registry (shared by all clusters) is kept
+    too, with what was loaded into it, unless --registry.
     """
     removed = clean_all()
     click.echo(
         "removed miniDC/OS's containers, networks and volumes" if removed else "nothing to clean",
         err=True,
     )
+    if with_registry:
+        gone = image_registry.remove(cluster_module.default_provider())
+        click.echo("removed the image registry" if gone else "no image registry", err=True)
 
 
 COMMANDS = [create, provision, wait, destroy, destroy_list, clean]

@@ -18,7 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DCOS_VERSION = "2.2.0-minidcos"
+# DC/OS 1.10's last release, marked as miniDC/OS's build. DC/OS's own
+# pre-release spelling is the same (`1.10.12-dev` on its 1.10 branch), so tools
+# that read `major.minor[.patch][-suffix]` (Cosmos's DcosReleaseVersion, the
+# CLI, dcos-e2e) read 1.10.11.
+DCOS_VERSION = "1.10.11-minidcos"
 VARIANT = ""  # open source; the Enterprise variant says "ee"
 
 SPARTAN_ADDRESSES = ("198.51.100.1", "198.51.100.2", "198.51.100.3")
@@ -287,6 +291,18 @@ def _mesos_dns_ip_sources(value: Any) -> str | None:
     return None
 
 
+def _json_mapping(value: Any) -> str | None:
+    if _as_mapping(value) is None:
+        return f"Must be valid JSON. Got: {_as_str(value)}"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (list, dict)):
+        return f"Must be a string. Got: {json.dumps(value)}"
+    return None
+
+
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "cluster_name": _cluster_name,
     "master_discovery": _one_of("static", "master_http_loadbalancer"),
@@ -316,6 +332,12 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "oauth_claims_only_issuers": _url_list,
     "mesos_dns_ip_sources": _mesos_dns_ip_sources,
     "mesos_dns_set_truncate_bit": _true_false,
+    # Exhibitor's HTTP basic auth (user `admin`): on when set, as in DC/OS.
+    "exhibitor_admin_password": _text,
+    # REX-Ray's configuration, a JSON (or YAML) mapping (/opt/mesosphere/etc/rexray.conf).
+    "rexray_config": _json_mapping,
+    # dcos-signal's customer key (DC/OS Enterprise's; empty on Open).
+    "customer_key": _text,
 }
 
 KNOWN_KEYS = set(VALIDATORS) | ACCEPTED_UNUSED
@@ -406,6 +428,8 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
         elif key == "oauth_jwks":
             expanded[key] = json.dumps(_as_mapping(value), sort_keys=True)
+        elif isinstance(value, dict):  # a mapping, as DC/OS keeps one: JSON
+            expanded[key] = json.dumps(value)
         else:
             expanded[key] = _as_str(value)
     masters = json.loads(expanded["master_list"])

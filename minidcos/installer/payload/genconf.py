@@ -10,7 +10,6 @@ cluster-package-info.json).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -21,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from . import calc
 from . import config as dcos_config
 
 TEMPLATE_KEY = re.compile(r"\{\{\s*([a-zA-Z0-9_]+)\s*\}\}")
@@ -85,14 +85,66 @@ def tar_bytes(entries: dict[str, bytes], modes: dict[str, int], compress: bool) 
     return buf.getvalue()
 
 
+ROLE_DIRS = ("etc_master/", "etc_slave/", "etc_slave_public/")
+
+
+def template_destination(rel: str) -> str:
+    """Where a package template lands in dcos-config: etc/, or etc_<role>/ for one role's nodes."""
+    return rel if rel.startswith(ROLE_DIRS) else "etc/" + rel
+
+
+def version_json(values: dict[str, str]) -> bytes:
+    """dcos-version.json, laid out as DC/OS 1.10's dcos-metadata template writes it."""
+    return (
+        "{\n"
+        f'  "version": {json.dumps(values["dcos_version"])},\n'
+        f'  "dcos-image-commit": {json.dumps(values["dcos_image_commit"])},\n'
+        f'  "bootstrap-id": {json.dumps(values["bootstrap_id"])}\n'
+        "}\n"
+    ).encode()
+
+
+def config_files(
+    user: dict[str, Any], full: dict[str, str], yaml_dump: Any
+) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The files DC/OS's own dcos-config template writes (besides the components' templates)."""
+    masked = calc.masked_arguments(user)
+    files = {
+        "etc/expanded.config.json": calc.expanded_json(calc.scrubbed(full)).encode(),
+        "etc/expanded.config.full.json": calc.expanded_json(full).encode(),
+        "etc/user.config.yaml": calc.user_config_yaml(masked, yaml_dump).encode(),
+        "etc/user.config.full.yaml": calc.user_config_yaml(
+            calc.stringify(user), yaml_dump
+        ).encode(),
+        "etc/dcos-diagnostics-runner-config.json": calc.runner_config_json(full).encode(),
+        # REX-Ray's config file, YAML (DC/OS renders it from rexray_config_contents).
+        "etc/rexray.conf": yaml_dump(
+            json.loads(full["rexray_config"]), default_flow_style=False
+        ).encode(),
+    }
+    modes = {"etc/expanded.config.full.json": 0o600, "etc/user.config.full.yaml": 0o600}
+    if full["exhibitor_admin_password_enabled"] == "true":
+        # Exhibitor's realm: user admin, role admin (Jetty's HashLoginService format).
+        files["etc_master/exhibitor_realm"] = (
+            f"admin: {full['exhibitor_admin_password']},admin\n".encode()
+        )
+    return files, modes
+
+
 def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any) -> list[str]:
     """Write genconf/serve/ for the config in genconf/; returns the warnings."""
     user, warnings = check(genconf_dir, yaml_load)
-    expanded = dcos_config.expand(user)
     manifest = json.loads((artifacts / "manifest.json").read_text())
     ip_detect = (genconf_dir / "ip-detect").read_bytes()
+    build = calc.Build(
+        dcos_image_commit=manifest["installer_hash"],
+        bootstrap_id=manifest["bootstrap_id"],
+        package_ids=sorted(entry["id"] for entry in manifest["packages"].values()),
+        ip_detect=ip_detect.decode("utf-8", errors="replace"),
+    )
+    full = calc.calculate(user, build, yaml_dump)
 
-    config_files: dict[str, bytes] = {}
+    config_files_: dict[str, bytes] = {}
     for name, template_dir in sorted(
         (n, artifacts / "templates" / n) for n in manifest["packages"]
     ):
@@ -100,27 +152,27 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
             continue
         for path in sorted(p for p in template_dir.rglob("*") if p.is_file()):
             rel = path.relative_to(template_dir).as_posix()
-            config_files["etc/" + rel] = render(
-                path.read_text(), expanded, f"{name}/templates/{rel}"
+            config_files_[template_destination(rel)] = render(
+                path.read_text(), full, f"{name}/templates/{rel}"
             ).encode()
-    config_files["bin/detect_ip"] = ip_detect
-    config_files["etc/cluster-id"] = (str(uuid.uuid4()) + "\n").encode()
-    config_id = hashlib.sha1(
-        json.dumps(expanded, sort_keys=True).encode()
-        + ip_detect
-        + json.dumps(sorted(manifest["packages"].items())).encode()
-    ).hexdigest()
-
-    version = {
-        "version": dcos_config.DCOS_VERSION,
-        "dcos-variant": dcos_config.VARIANT,
-        "dcos-image-commit": manifest["installer_hash"],
-        "bootstrap-id": manifest["bootstrap_id"],
-    }
-    metadata_files = {
-        "etc/expanded.config.json": json.dumps(expanded, indent=2, sort_keys=True).encode(),
-        "etc/user.config.yaml": yaml_dump(user, default_flow_style=False).encode(),
-        "etc/dcos-version.json": json.dumps(version, indent=2).encode(),
+    generated, config_modes = config_files(user, full, yaml_dump)
+    config_files_.update(generated)
+    config_files_["bin/detect_ip"] = ip_detect
+    config_files_["bin/detect_ip_public"] = ip_detect
+    config_files_["etc/cluster-id"] = (str(uuid.uuid4()) + "\n").encode()
+    config_modes.update({"bin/detect_ip": 0o755, "bin/detect_ip_public": 0o755})
+    config_id = full["config_id"]
+    metadata_files = {"etc/dcos-version.json": version_json(full)}
+    # What each config package adds to /opt/mesosphere/environment (DC/OS's pkginfo.json).
+    environment = {
+        "dcos-config": {
+            "MESOS_IP_DISCOVERY_COMMAND": "/opt/mesosphere/bin/detect_ip",
+            "PROVIDER": full["provider"],
+        },
+        "dcos-metadata": {
+            "DCOS_VERSION": full["dcos_version"],
+            "DCOS_IMAGE_COMMIT": full["dcos_image_commit"],
+        },
     }
 
     serve = genconf_dir / "serve"
@@ -138,7 +190,10 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
         _link_or_copy(src, dest)
         package_info[name] = {"id": entry["id"], "filename": entry["filename"]}
 
-    for name, files in (("dcos-config", config_files), ("dcos-metadata", metadata_files)):
+    for name, files, modes in (
+        ("dcos-config", config_files_, config_modes),
+        ("dcos-metadata", metadata_files, {}),
+    ):
         pkg_id = f"{name}--setup_{config_id}"
         files = dict(files)
         files["buildinfo.json"] = json.dumps(
@@ -146,12 +201,13 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
                 "name": name,
                 "version": f"setup_{config_id}",
                 "description": "Generated by genconf for this cluster's config",
+                "environment": environment[name],
             },
             indent=2,
         ).encode()
         filename = f"packages/{name}/{pkg_id}.tar.xz"
         (serve / filename).parent.mkdir(parents=True, exist_ok=True)
-        (serve / filename).write_bytes(tar_bytes(files, {"bin/detect_ip": 0o755}, compress=True))
+        (serve / filename).write_bytes(tar_bytes(files, modes, compress=True))
         package_info[name] = {"id": pkg_id, "filename": filename}
 
     bootstrap_id = manifest["bootstrap_id"]
@@ -164,9 +220,11 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
     (serve / "bootstrap.latest").write_text(bootstrap_id + "\n")
 
     package_ids = sorted(info["id"] for info in package_info.values())
-    list_id = hashlib.sha1(json.dumps(package_ids).encode()).hexdigest()
+    if json.loads(full["cluster_packages"]) != package_ids:
+        raise GenconfError({"cluster_packages": f"{full['cluster_packages']} != {package_ids}"})
+    list_id = full["cluster_package_list_id"]
     (serve / "package_lists").mkdir()
-    (serve / "package_lists" / f"{list_id}.package_list.json").write_text(json.dumps(package_ids))
+    (serve / "package_lists" / f"{list_id}.package_list.json").write_text(full["cluster_packages"])
     (serve / "cluster-package-list.latest").write_text(list_id + "\n")
     (serve / "cluster-package-info.json").write_text(
         json.dumps(package_info, indent=2, sort_keys=True)
@@ -179,7 +237,7 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
     install = (
         install.replace("@BOOTSTRAP_ID@", bootstrap_id)
         .replace("@PACKAGE_LIST_ID@", list_id)
-        .replace("@REPOSITORY_URL@", expanded["bootstrap_url"])
+        .replace("@REPOSITORY_URL@", full["bootstrap_url"])
         .replace("@DCOS_VERSION@", dcos_config.DCOS_VERSION)
     )
     (serve / "dcos_install.sh").write_text(install)

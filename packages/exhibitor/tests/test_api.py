@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from dcos_exhibitor import auth
 from dcos_exhibitor.api import build_router, list_form, package_version, state_document
 from dcos_exhibitor.ensemble import make_ensemble
 from dcos_internal_utils.http import Request, Response, Router
@@ -158,3 +161,27 @@ def test_ui_shows_every_server(router: Router) -> None:
     for ip in MASTERS:
         assert f"<td>{ip}</td>" in page
     assert page.count("leader</td>") == 1
+
+
+def test_exhibitor_password_protects_all_but_cluster_status(tmp_path: Path) -> None:
+    """With exhibitor_realm (config.yaml's exhibitor_admin_password), as DC/OS's web.xml."""
+    inner = Router()
+    for path in ("/exhibitor/v1/cluster/status", "/exhibitor/v1/cluster/list"):
+        inner.get(path)(lambda request: Response.json({"ok": True}))
+    assert auth.protect(inner, tmp_path / "absent") is inner  # no realm: open, as on Open
+    realm = tmp_path / "exhibitor_realm"
+    realm.write_text("admin: s3cret,admin\n")
+    router = auth.protect(inner, realm)
+
+    def get(path: str, user: str = "", password: str = "") -> Response:
+        headers = {}
+        if user:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers["authorization"] = f"Basic {token}"
+        return router.dispatch(Request("GET", path, {}, headers, b""))
+
+    assert get("/exhibitor/v1/cluster/status").status == 200
+    denied = get("/exhibitor/v1/cluster/list")
+    assert denied.status == 401 and denied.headers["WWW-Authenticate"] == 'Basic realm="DCOS"'
+    assert get("/exhibitor/v1/cluster/list", "admin", "wrong").status == 401
+    assert get("/exhibitor/v1/cluster/list", "admin", "s3cret").status == 200

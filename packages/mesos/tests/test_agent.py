@@ -31,7 +31,12 @@ class FakeMaster:
 
 
 class NoImages:
-    async def get(self, name: str) -> Any:
+    address = "registry.invalid:5000"
+
+    async def get(self, name: str, cached: bool = True) -> Any:
+        raise AssertionError("no image expected")
+
+    async def holds(self, name: str) -> bool | None:
         raise AssertionError("no image expected")
 
 

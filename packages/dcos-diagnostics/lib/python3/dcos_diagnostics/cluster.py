@@ -181,11 +181,16 @@ def poll(
 
 
 def _unreachable_units(error: str) -> list[dict[str, Any]]:
-    return [{
-        "id": UNREACHABLE_UNIT, "health": UNHEALTHY, "output": error,
-        "description": "node did not answer the health request",
-        "help": "", "name": "DC/OS Diagnostics Agent",
-    }]
+    return [
+        {
+            "id": UNREACHABLE_UNIT,
+            "health": UNHEALTHY,
+            "output": error,
+            "description": "node did not answer the health request",
+            "help": "",
+            "name": "DC/OS Diagnostics Agent",
+        }
+    ]
 
 
 def build_report(

@@ -49,7 +49,10 @@ def journal_tail(unit: str, lines: int = JOURNAL_LINES) -> str:
     try:
         return subprocess.run(
             ["journalctl", "--no-pager", "-o", "short-iso", "-n", str(lines), "-u", unit],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"journalctl failed: {exc}"

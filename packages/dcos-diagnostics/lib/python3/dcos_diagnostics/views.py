@@ -24,8 +24,10 @@ def _node_fields(node: JSON) -> JSON:
 
 def _unit_fields(unit: JSON) -> JSON:
     return {
-        "id": unit["UnitName"], "name": unit["PrettyName"],
-        "health": unit["Health"], "description": unit["Title"],
+        "id": unit["UnitName"],
+        "name": unit["PrettyName"],
+        "health": unit["Health"],
+        "description": unit["Title"],
     }
 
 
@@ -49,9 +51,12 @@ def node_unit(report: Report, ip: str, unit_id: str) -> JSON | None:
     if not found or not unit:
         return None
     return {
-        "id": unit["UnitName"], "health": unit["Health"],
-        "output": found["Output"].get(unit_id, ""), "description": unit["Title"],
-        "help": _help(found["MesosID"]), "name": unit["PrettyName"],
+        "id": unit["UnitName"],
+        "health": unit["Health"],
+        "output": found["Output"].get(unit_id, ""),
+        "description": unit["Title"],
+        "help": _help(found["MesosID"]),
+        "name": unit["PrettyName"],
     }
 
 

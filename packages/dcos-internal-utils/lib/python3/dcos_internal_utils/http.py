@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import socketserver
 import threading
@@ -230,13 +231,26 @@ def tcp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def unix_socket(path: str, mode: int = 0o660) -> socket.socket:
+# DC/OS's rule for every socket under /run/dcos: root:dcos_adminrouter, 0660, so
+# that Admin Router (and nothing else) reaches the API behind it.
+DCOS_SOCKET_DIR = "/run/dcos/"
+DCOS_SOCKET_GROUP = "dcos_adminrouter"
+
+
+def unix_socket(path: str, mode: int = 0o660, group: str | None = None) -> socket.socket:
+    """A listening Unix socket at `path`; under /run/dcos/ it belongs to DC/OS's group."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.exists(path):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(path)
     os.chmod(path, mode)
+    if group is None and path.startswith(DCOS_SOCKET_DIR):
+        group = DCOS_SOCKET_GROUP
+    if group is not None:
+        # No such group on this machine (a test): the socket keeps the process's group.
+        with contextlib.suppress(LookupError):
+            shutil.chown(path, group=group)
     sock.listen(128)
     return sock
 

@@ -19,7 +19,7 @@ from types import FrameType
 from dcos_internal_utils import node
 from dcos_internal_utils.http import serve
 
-from . import api, zookeeper
+from . import api, auth, zookeeper
 from .ensemble import API_PORT, Ensemble, EnsembleError, make_ensemble
 
 log = logging.getLogger("dcos-exhibitor")
@@ -31,7 +31,8 @@ def load_ensemble() -> Ensemble:
 
 def _serve_api(ensemble: Ensemble) -> None:
     try:
-        serve(api.build_router(ensemble, api.package_version()), tcp=[("0.0.0.0", API_PORT)])
+        router = auth.protect(api.build_router(ensemble, api.package_version()))
+        serve(router, tcp=[("0.0.0.0", API_PORT)])
     except BaseException:
         log.exception("the REST API on port %d failed", API_PORT)
     # serve() only returns by failing: without the API the unit is broken.

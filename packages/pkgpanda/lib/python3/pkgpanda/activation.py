@@ -18,10 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pkgpanda.assemble import assemble
 from pkgpanda.users import SystemUsers, Users, socket_groups
 
 ALL_ROLES = ("master", "slave", "slave_public")
-BASE_PATH = "/opt/mesosphere/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The Python modules packages ship (their lib/python3/*) are linked here, where
+# the `python` package's PYTHONPATH points, as DC/OS's python3.5/site-packages;
+# /opt/mesosphere/lib/python3 stays as a short alias for scripts that add it.
+SITE_PACKAGES = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
 
 DCOS_TARGET = """\
 [Unit]
@@ -31,13 +35,22 @@ Description=DC/OS: every DC/OS unit of this node
 WantedBy=multi-user.target
 """
 
-ADD_DCOS_PATH = """\
-# Put DC/OS's tools on the PATH of login shells.
-case ":$PATH:" in
-  *:/opt/mesosphere/bin:*) ;;
-  *) export PATH="/opt/mesosphere/bin:$PATH" ;;
-esac
-"""
+
+def environment_header(root: Path) -> tuple[str, str]:
+    """The start of /opt/mesosphere/environment and environment.export, as DC/OS's pkgpanda
+    writes them: its own PATH and LD_LIBRARY_PATH, then each package's variables."""
+    plain = (
+        "# Pkgpanda provided environment variables\n"
+        f"LD_LIBRARY_PATH={root}/lib\n"
+        f"PATH={root}/bin:/usr/bin:/bin:/sbin\n\n"
+    )
+    export = (
+        "# Pkgpanda provided environment variables\n"
+        f"export LD_LIBRARY_PATH={root}/lib\n"
+        f'export PATH="{root}/bin:$PATH"\n\n'
+    )
+    return plain, export
+
 
 Systemctl = Callable[[Sequence[str]], None]
 
@@ -110,9 +123,40 @@ def fetch_packages(layout: Layout, repository: str, package_ids: list[str]) -> l
             partial.mkdir(parents=True)
             with tarfile.open(tarball) as tar:
                 tar.extractall(partial)
+            assemble_into(partial, layout.packages / package_id)
             partial.rename(layout.packages / package_id)
             log(f"fetched {package_id}")
     return missing
+
+
+ASSEMBLED = ".assembled"  # marks a package folder whose `assemble` step is done
+
+
+def assemble_into(work: Path, final: Path) -> None:
+    """Run the package's `assemble` step (if it has one) in `work`, for a package at `final`."""
+    spec = json.loads((work / "buildinfo.json").read_text()).get("assemble")
+    if spec and not (work / ASSEMBLED).exists():
+        assemble(spec, work, final)
+        (work / ASSEMBLED).touch()
+        log(f"assembled {final.name} from this node's software")
+
+
+def assemble_packages(layout: Layout, package_ids: list[str]) -> None:
+    """Assemble the packages that arrived unassembled (in the bootstrap): each is rebuilt
+    beside the original and swapped in, so a package folder is never half assembled."""
+    for package_id in package_ids:
+        path = layout.packages / package_id
+        info = json.loads((path / "buildinfo.json").read_text())
+        if not info.get("assemble") or (path / ASSEMBLED).exists():
+            continue
+        partial = layout.packages / f".{package_id}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(path, partial, symlinks=True)
+        assemble_into(partial, path)
+        old = layout.packages / f".{package_id}.old"
+        path.rename(old)
+        partial.rename(path)
+        shutil.rmtree(old)
 
 
 def link(target: Path, link_path: Path) -> None:
@@ -128,9 +172,12 @@ def activate(
 ) -> list[str]:
     """Activate the packages meant for `roles`; returns the units dcos.target wants."""
     users = users or SystemUsers()
-    environment = {"PATH": BASE_PATH, "PYTHONPATH": str(layout.root / "lib" / "python3")}
+    env_plain, env_export = environment_header(layout.root)
     buildinfos: dict[str, dict[str, Any]] = {}
     wanted: list[str] = []
+    site_packages = layout.root / SITE_PACKAGES
+    site_packages.mkdir(parents=True, exist_ok=True)
+    link(site_packages.relative_to(layout.root / "lib"), layout.root / "lib" / "python3")
     for package_id in sorted(package_ids):
         name = package_id.split("--", 1)[0]
         path = layout.packages / package_id
@@ -142,16 +189,25 @@ def activate(
         if username:
             users.ensure_user(str(username), info.get("group"))
         link(Path("../packages") / package_id, layout.active / name)
-        for kind in ("bin", "etc", "lib/python3"):
+        # Well-known folders, and etc_<role>/ for each of the node's roles (DC/OS's layout).
+        folders = [("bin", "bin"), ("etc", "etc"), ("lib/python3", SITE_PACKAGES)]
+        folders += [(f"etc_{role}", "etc") for role in sorted(roles)]
+        for kind, dest in folders:
             folder = path / kind
             if folder.is_dir():
                 for item in sorted(folder.iterdir()):
-                    link(layout.active / name / kind / item.name, layout.root / kind / item.name)
+                    link(layout.active / name / kind / item.name, layout.root / dest / item.name)
         for directory in info.get("state_directories", []):
             layout.state_directory(directory).mkdir(parents=True, exist_ok=True)
             if username:  # the package's services keep their state as its user
                 users.own(layout.state_directory(directory), str(username))
-        environment.update(info.get("environment", {}))
+        env_plain += f"# package: {package_id}\n"
+        env_export += f"# package: {package_id}\n"
+        for key, value in info.get("environment", {}).items():
+            env_plain += f"{key}={value}\n"
+            env_export += f"export {key}={value}\n"
+        env_plain += "\n"
+        env_export += "\n"
         unit_roles: dict[str, list[str]] = info.get("units", {})
         units_dir = path / "units"
         if units_dir.is_dir():
@@ -165,14 +221,27 @@ def activate(
                     link(layout.systemd / unit.name, layout.wants / unit.name)
                     wanted.append(unit.name)
 
-    lines = [f"{k}={v}" for k, v in sorted(environment.items())]
-    (layout.root / "environment").write_text("\n".join(lines) + "\n")
-    export = "\n".join(f"export {line}" for line in lines) + "\n"
-    (layout.root / "environment.export").write_text(export)
+    (layout.root / "environment").write_text(env_plain)
+    (layout.root / "environment.export").write_text(env_export)
     (layout.root / "active.buildinfo.full.json").write_text(
         json.dumps(buildinfos, indent=2, sort_keys=True)
     )
     return wanted
+
+
+def link_profile(layout: Layout) -> None:
+    """/etc/profile.d/dcos.sh -> add_dcos_path.sh, as DC/OS's dcos-link-env.service links it
+    (ln -sf source target, both from the expanded config)."""
+    source = str(layout.root / "bin" / "add_dcos_path.sh")
+    target = layout.profile_d / "dcos.sh"
+    config_path = layout.root / "etc" / "expanded.config.json"
+    if config_path.exists():
+        config = json.loads(config_path.read_text())
+        source = config.get("profile_symlink_source", source)
+        if layout.profile_d == Path("/etc/profile.d"):  # a test moves it; a node never does
+            target = Path(config.get("profile_symlink_target", target))
+    layout.profile_d.mkdir(parents=True, exist_ok=True)
+    link(Path(source), target)
 
 
 def node_roles(layout: Layout) -> set[str]:
@@ -198,6 +267,7 @@ def setup(
         package_ids = json.loads(listing.read_text())
     layout.packages.mkdir(parents=True, exist_ok=True)
     fetch_packages(layout, repository, package_ids)
+    assemble_packages(layout, package_ids)
 
     layout.wants.mkdir(parents=True, exist_ok=True)
     wanted = activate(layout, package_ids, roles, users)
@@ -208,9 +278,7 @@ def setup(
     layout.var_lib_dcos.mkdir(parents=True, exist_ok=True)
     if cluster_id.exists() and not (layout.var_lib_dcos / "cluster-id").exists():
         shutil.copyfile(cluster_id, layout.var_lib_dcos / "cluster-id")
-    (layout.root / "bin").mkdir(parents=True, exist_ok=True)
-    (layout.root / "bin" / "add_dcos_path.sh").write_text(ADD_DCOS_PATH)
-    link(layout.root / "bin" / "add_dcos_path.sh", layout.profile_d / "dcos.sh")
+    link_profile(layout)
 
     run_systemctl(["daemon-reload"])
     run_systemctl(["start", "dcos.target"] + ([] if block else ["--no-block"]))

@@ -2,6 +2,9 @@
 
 systemd's Restart=always covers a dnsmasq that exits; this covers one that
 is still running but no longer answers (hung, lost its addresses, ...).
+As in DC/OS, it is a one-shot that dcos-spartan-watchdog.timer starts every
+two minutes: one round asks a few times, a second apart, and restarts
+spartan only if every try failed.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class Watchdog:
         self.failures += 1
         log.warning(
             "spartan did not answer (%d of %d failures before a restart)",
-            self.failures, self.failures_before_restart,
+            self.failures,
+            self.failures_before_restart,
         )
         if self.failures < self.failures_before_restart:
             return False
@@ -47,19 +51,15 @@ class Watchdog:
         self.restart()
         return True
 
-    def run(
-        self, interval: float, grace: float, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        while True:
-            sleep(interval)
-            try:
-                restarted = self.check()
-            except Exception:  # a failed restart must not end the watchdog
-                log.exception("watchdog round failed")
-                restarted = False
-            if restarted:
-                # dnsmasq needs a moment to bind; do not count that against it.
-                sleep(grace)
+    def round(self, tries: int, interval: float, sleep: Callable[[float], None]) -> bool:
+        """One watchdog run: up to `tries` checks; True if it restarted spartan."""
+        for attempt in range(tries):
+            if attempt:
+                sleep(interval)
+            restarted = self.check()
+            if restarted or self.failures == 0:
+                return restarted
+        return False
 
 
 def _unit_active(unit: str) -> bool:
@@ -73,9 +73,9 @@ def _restart(unit: str) -> None:
     subprocess.run(["systemctl", "restart", "--no-block", unit], check=True)
 
 
-def main() -> None:
+def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    interval = float(os.environ.get("SPARTAN_WATCHDOG_INTERVAL", "5"))
+    interval = float(os.environ.get("SPARTAN_WATCHDOG_INTERVAL", "1"))
     timeout = float(os.environ.get("SPARTAN_WATCHDOG_TIMEOUT", "1"))
     failures = int(os.environ.get("SPARTAN_WATCHDOG_FAILURES", "3"))
     address = SPARTAN_ADDRESSES[0]
@@ -85,8 +85,13 @@ def main() -> None:
         restart=lambda: _restart(SPARTAN_UNIT),
         failures_before_restart=failures,
     )
-    log.info(
-        "asking %s for %s every %ss (timeout %ss); restarting %s after %d failures",
-        address, READY_NAME, interval, timeout, SPARTAN_UNIT, failures,
-    )
-    watchdog.run(interval=interval, grace=max(interval, 5.0))
+    if watchdog.round(tries=failures, interval=interval, sleep=time.sleep):
+        log.error("%s did not answer %s: restarted %s", address, READY_NAME, SPARTAN_UNIT)
+    else:
+        log.info(
+            "%s answers %s (or %s is not running: systemd's to restart)",
+            address,
+            READY_NAME,
+            SPARTAN_UNIT,
+        )
+    return 0

@@ -35,6 +35,7 @@ STATUS_RETRY_S = 10.0
 MAX_COMPLETED_EXECUTORS = 150
 # Executor labels in a task's journal entries stop at this size, as DC/OS's logger caps them.
 MAX_LABEL_FIELDS_BYTES = 10 * 1024
+PULL_TIMEOUT_S = 600.0  # a large image through the cluster's registry
 
 
 class MasterLink(Protocol):
@@ -398,16 +399,11 @@ class Agent:
         image = (container.get("mesos") or {}).get("image") or {}
         docker_image = (container.get("docker") or {}).get("image", "")
         if record.kind == "docker":
-            present, out = await launcher.docker_image_present(docker_image)
-            if not present:
-                raise LaunchError(
-                    f"Failed to launch container: Failed to run 'docker pull {docker_image}': "
-                    f"the image '{docker_image}' is not on this agent and there is no registry "
-                    f"to pull it from: {out}"
-                )
+            docker = container.get("docker") or {}
+            await self._docker_pull(docker_image, bool(docker.get("force_pull_image")))
         elif image:
             name = (image.get("docker") or {}).get("name") or (image.get("appc") or {}).get("name")
-            img = await self.images.get(str(name))
+            img = await self.images.get(str(name), cached=bool(image.get("cached", True)))
         # The task's own variables win over the isolator's, as in Mesos.
         env = {**await self._statsd_environment(record), **env}
         spec = UnitSpec(
@@ -454,6 +450,26 @@ class Agent:
         self._follow_output(record, task)
         if record.kind == "docker":
             self.container_ips[record.id] = await launcher.docker_container_ip(spec.docker_name)
+
+    async def _docker_pull(self, image: str, force: bool) -> None:
+        """As Mesos's Docker containerizer: pull when the engine lacks the image, or always
+        with force_pull_image. The engine pulls through the cluster's registry (its mirror)."""
+        if not force and (await launcher.docker_image_present(image))[0]:
+            return
+        rc, out = await launcher.run(["docker", "pull", image], PULL_TIMEOUT_S)
+        if rc == 0:
+            return
+        message = (
+            f"Failed to launch container: Failed to run 'docker -H "
+            f"unix://{self.flags.get('docker_socket', '/var/run/docker.sock')} pull {image}': "
+            f"exited with status {rc}; stderr='{out.strip()}'"
+        )
+        if await self.images.holds(image) is False:
+            message += (
+                f". The cluster's registry ({self.images.address}) does not hold '{image}': "
+                f"load it from the host with `minidcos docker image load {image}`"
+            )
+        raise LaunchError(message)
 
     def _volumes(
         self, container: dict[str, Any], sandbox: Path, executor_sandbox: Path

@@ -23,7 +23,8 @@ from dcos_internal_utils import aio, mesos_leader, node, zk
 from dcos_mesos.agent.container_logger import ContainerLogger
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
-from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
+from dcos_mesos.agent.provisioner import Bundles
+from dcos_mesos.agent.registry_images import RegistryImages
 from dcos_mesos.agent.statsd import StatsdAddresses
 from dcos_mesos.agent.store import Store
 from dcos_mesos.master.model import parse_attributes
@@ -36,6 +37,7 @@ PORT = 5051
 # Each task's unit reports its own exit; this slow check only catches a lost report.
 UNIT_CHECK_S = 30.0
 WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
+REGISTRY = "http://minidcos-registry:5000"
 
 
 def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
@@ -55,9 +57,13 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
         "containerizers": "docker,mesos",
         "default_role": "slave_public" if role == "slave_public" else "*",
         "docker": "docker",
+        # The cluster's own registry (miniDC/OS runs it beside the cluster; Mesos's
+        # default is Docker Hub, which no node here reaches).
+        "docker_registry": REGISTRY,
         # A task's Docker container is removed as soon as it ends (mesos-container-exited).
         "docker_remove_delay": "0ns",
         "docker_socket": "/var/run/docker.sock",
+        "docker_store_dir": str(WORK_DIR / "store" / "docker"),
         "hostname_lookup": "false",
         "image_providers": "docker",
         # cgroups/*: each task unit's CPU shares and quota, memory limit and block I/O
@@ -149,7 +155,7 @@ async def run_agent() -> None:
         ip,
         resources,
         link,
-        DockerEngineImages(WORK_DIR / "provisioner" / "images"),
+        RegistryImages(flags["docker_registry"], Path(flags["docker_store_dir"])),
         Bundles(Path("/run/mesos/bundles")),
         PORT,
         StatsdAddresses(),

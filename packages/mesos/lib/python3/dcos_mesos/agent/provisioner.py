@@ -1,15 +1,14 @@
 """Root filesystems for tasks with an image (the UCR), and the crun bundles that use them.
 
-Images come from an `ImageSource`. Today's source is the agent's own Docker
-Engine (`docker export` of the image, cached by image id); a registry pull
-can replace it behind the same small interface. Each container gets an
+Images come from an `ImageSource`: the agent's Docker registry
+(`registry_images.RegistryImages`, the `--docker_registry` flag), pulled
+into the agent's Docker store and kept by manifest digest. Each container gets an
 overlay of the cached rootfs (its writes land on tmpfs under /run, because
 the node's own root is overlayfs and cannot hold an overlay's upper layer).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -55,54 +54,15 @@ class Image:
 
 
 class ImageSource(Protocol):
-    async def get(self, name: str) -> Image: ...
+    address: str  # the registry, as tasks' image names would name it
 
+    async def get(self, name: str, cached: bool = True) -> Image:
+        """The image's rootfs and config; `cached` False fetches the name afresh."""
+        ...
 
-class DockerEngineImages:
-    """Images the agent's Docker Engine holds, exported once into a rootfs cache."""
-
-    def __init__(self, cache: Path) -> None:
-        self.cache = cache
-        self._lock = asyncio.Lock()
-
-    async def get(self, name: str) -> Image:
-        rc, out = await run(["docker", "image", "inspect", name], 15.0)
-        if rc != 0:
-            raise LaunchError(
-                f"Failed to launch container: Failed to pull image '{name}': the image is not "
-                f"on this agent and there is no registry to pull it from "
-                f"({out.splitlines()[-1] if out else rc})"
-            )
-        meta = json.loads(out)[0]
-        image_id = str(meta["Id"]).split(":")[-1]
-        rootfs = self.cache / image_id / "rootfs"
-        async with self._lock:
-            if not rootfs.is_dir():
-                await self._export(name, rootfs)
-        return Image(name, rootfs, meta.get("Config") or {})
-
-    async def _export(self, name: str, rootfs: Path) -> None:
-        partial = rootfs.with_name("rootfs.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        rc, cid = await run(["docker", "create", name, "/mesos-provisioner-placeholder"], 30.0)
-        if rc != 0:
-            raise LaunchError(f"Failed to launch container: cannot unpack image '{name}': {cid}")
-        try:
-            proc = await asyncio.create_subprocess_shell(
-                f"docker export {cid} | tar -x -C {partial}",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            _, err = await proc.communicate()
-            if proc.returncode != 0:
-                raise LaunchError(
-                    f"Failed to launch container: cannot unpack image '{name}': "
-                    f"{err.decode(errors='replace')}"
-                )
-        finally:
-            await run(["docker", "rm", "-f", cid])
-        partial.rename(rootfs)
+    async def holds(self, name: str) -> bool | None:
+        """Whether the registry has the image; None when it cannot tell."""
+        ...
 
 
 class Bundles:

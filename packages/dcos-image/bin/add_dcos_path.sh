@@ -1,0 +1,1 @@
+export PATH="$PATH:/opt/mesosphere/bin/dcos-path"
