@@ -26,6 +26,7 @@ import test_marathon as marathon  # its client: deploy, wait, pods
 import test_metronome as metronome  # its jobs client: create, run, wait, history
 from mesos_scheduler import TERMINAL, Scheduler, command_task
 from mesos_tasks import MESOS_EXECUTE
+from test_helpers import Container
 
 REGISTRY = "minidcos-registry:5000"
 MIRROR = f"http://{REGISTRY}/"
@@ -310,30 +311,29 @@ def marathon_api(dcos_session: requests.Session) -> Iterator[Any]:
 
 
 def marker_of(task: dict[str, Any]) -> str:
-    answer = requests.get(f"http://{task['host']}:{task['ports'][0]}/marker", timeout=5)
+    """The image's /marker, read by the test app in the task's container (its /run_cmd)."""
+    answer = requests.post(
+        f"http://{task['host']}:{task['ports'][0]}/run_cmd", data="cat /marker", timeout=10
+    )
     answer.raise_for_status()
-    return answer.text.strip()
+    return str(answer.json()["output"]).strip()
 
 
 def test_a_marathon_docker_app_pulls_and_force_pulls_a_re_tagged_image(
     host: Any, test_repository: str, marathon_api: Any
 ) -> None:
-    """A Docker app of an image no agent has; then, with forcePullImage, a restart runs
-    what its tag names now."""
+    """A Docker app (DC/OS's test app) of an image no agent has; then, with forcePullImage,
+    a restart runs what its tag names now."""
     build_and_push(host, test_repository, "first", base="minidcos/python3:latest")
-    app_id = marathon_api.unique("registry-app")
-    app = marathon_api.app_definition(
-        app_id,
-        cmd="cd /srv && exec python3 -m http.server $PORT0",
-        container={
-            "type": "DOCKER",
-            "docker": {"image": f"{test_repository}:1", "forcePullImage": True},
-        },
-        networks=[{"mode": "host"}],
+    app, test_uuid = marathon_api.make_app(
+        "registry-app", container_type=Container.DOCKER, image=f"{test_repository}:1"
     )
+    app["container"]["docker"]["forcePullImage"] = True
+    app_id = app["id"]
     marathon_api.deploy(app)
     try:
         task = marathon_api.wait_healthy(app_id, 1)["tasks"][0]
+        marathon_api.assert_serves(task, test_uuid)
         assert marker_of(task) == "first"
         build_and_push(host, test_repository, "second", base="minidcos/python3:latest")
         restart = marathon_api.http.post(marathon_api.url(f"/v2/apps{app_id}/restart"), timeout=10)
@@ -351,12 +351,13 @@ def test_a_marathon_pod_with_an_image_pulls_it_from_the_registry(
     host: Any, test_repository: str, marathon_api: Any
 ) -> None:
     build_and_push(host, test_repository, "pod", base="minidcos/python3:latest")  # on no agent
-    pod_id = marathon_api.unique("registry-pod")
-    definition = marathon_api.pod_definition(pod_id, 1, f"{test_repository}:1")
+    pod_id, test_uuid = marathon_api.unique("registry-pod"), uuid.uuid4().hex
+    definition = marathon_api.pod_definition(pod_id, 1, test_uuid, f"{test_repository}:1")
     response = marathon_api.http.post(marathon_api.url("/v2/pods"), json=definition, timeout=10)
     assert response.status_code == 201, response.text
     try:
         instance = marathon_api.wait_pod_stable(pod_id, 1)["instances"][0]
-        assert marathon_api.client_file(instance) == "client reached server: 200"
+        # The client, in the pulled image, reached the server and wrote through both mounts.
+        marathon_api.assert_pod_serves(instance, test_uuid, 2)
     finally:
         marathon_api.delete_pod(pod_id)

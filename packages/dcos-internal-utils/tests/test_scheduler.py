@@ -9,7 +9,12 @@ from typing import Any
 
 from aiohttp import web
 from dcos_internal_utils import recordio
-from dcos_internal_utils.scheduler import Scheduler, SchedulerDriver
+from dcos_internal_utils.scheduler import (
+    RECONCILE_BATCH,
+    CallError,
+    Scheduler,
+    SchedulerDriver,
+)
 
 
 class FakeZooKeeper:
@@ -48,6 +53,7 @@ class Master:
         self.stream_ids: list[str | None] = []
         self.redirect_to = redirect_to
         self.stream: web.StreamResponse | None = None
+        self.refuse_calls = False  # answer every call but SUBSCRIBE with 400
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         call = await request.json()
@@ -56,6 +62,8 @@ class Master:
         if call["type"] != "SUBSCRIBE":
             self.calls.append(call)
             self.stream_ids.append(request.headers.get("Mesos-Stream-Id"))
+            if self.refuse_calls:
+                return web.Response(status=400, text="Framework is being refused")
             return web.Response(status=202)
         info = call["subscribe"]["framework_info"]
         framework_id = info.get("id", {}).get("value", "fw-1")
@@ -193,6 +201,96 @@ def test_a_master_that_is_not_the_leader_is_not_followed() -> None:
         running = asyncio.ensure_future(driver.run())
         await asyncio.sleep(0.3)
         assert not driver.subscribed
+        driver.stop()
+        await asyncio.wait_for(running, 5)
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_without_implicit_acknowledgements_the_framework_acknowledges() -> None:
+    """As Marathon does: an update is acknowledged only once the framework has stored it."""
+
+    class Storing(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.statuses: list[dict[str, Any]] = []
+
+        async def update(self, driver: SchedulerDriver, status: dict[str, Any]) -> None:
+            self.statuses.append(status)
+            await super().update(driver, status)
+
+    async def scenario() -> None:
+        master = Master()
+        runner, address = await serve(master)
+        storing = Storing()
+        # A fixed master (host:port) instead of ZooKeeper, as Mesos's drivers allow.
+        driver = SchedulerDriver(
+            {"user": "root", "name": "test"}, address, storing, implicit_acknowledgements=False
+        )
+        running = asyncio.ensure_future(driver.run())
+        await asyncio.wait_for(storing.ready.wait(), 5)
+        await asyncio.sleep(0.1)
+        assert [c["type"] for c in master.calls] == ["DECLINE"]  # no ACKNOWLEDGE yet
+        await driver.acknowledge(storing.statuses[0])
+        assert master.calls[-1]["type"] == "ACKNOWLEDGE"
+        assert master.calls[-1]["acknowledge"]["uuid"] == "dXVpZA=="
+        driver.stop()
+        await asyncio.wait_for(running, 5)
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_failed_calls_raise_call_error_and_the_subscription_stays() -> None:
+    async def scenario() -> None:
+        master = Master()
+        runner, address = await serve(master)
+        recorder = Recorder()
+        driver = SchedulerDriver({"user": "root", "name": "test"}, address, recorder)
+        try:
+            await driver.revive()
+            raise AssertionError("a call without a subscription must fail")
+        except CallError as exc:
+            assert "REVIVE: not subscribed" in str(exc)
+        running = asyncio.ensure_future(driver.run())
+        await asyncio.wait_for(recorder.ready.wait(), 5)
+        master.refuse_calls = True
+        try:
+            await driver.kill("t1")
+            raise AssertionError("a refused call must fail")
+        except CallError as exc:
+            assert "KILL answered 400: Framework is being refused" in str(exc)
+        assert driver.subscribed and driver.master == address
+        driver.stop()
+        await asyncio.wait_for(running, 5)
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_explicit_reconciliation_goes_in_batches_and_implicit_in_one_call() -> None:
+    async def scenario() -> None:
+        master = Master()
+        runner, address = await serve(master)
+        recorder = Recorder()
+        driver = SchedulerDriver({"user": "root", "name": "test"}, address, recorder)
+        running = asyncio.ensure_future(driver.run())
+        await asyncio.wait_for(recorder.ready.wait(), 5)
+        await asyncio.sleep(0.1)
+        master.calls.clear()
+        tasks: list[tuple[str, str | None]] = [
+            (f"t{i}", "a1" if i % 2 else None) for i in range(RECONCILE_BATCH * 2 + 1)
+        ]
+        await driver.reconcile(tasks)
+        batches = [c["reconcile"]["tasks"] for c in master.calls]
+        assert [len(b) for b in batches] == [RECONCILE_BATCH, RECONCILE_BATCH, 1]
+        assert batches[0][:2] == [
+            {"task_id": {"value": "t0"}},
+            {"task_id": {"value": "t1"}, "agent_id": {"value": "a1"}},
+        ]
+        await driver.reconcile([])
+        assert master.calls[-1]["reconcile"] == {"tasks": []}
         driver.stop()
         await asyncio.wait_for(running, 5)
         await runner.cleanup()

@@ -89,6 +89,11 @@ class FakeMaster:
         self.url = site.name
         return self.url
 
+    @property
+    def address(self) -> str:
+        """host:port, as a scheduler driver takes a fixed master."""
+        return self.url.removeprefix("http://")
+
     async def stop(self) -> None:
         await self.runner.cleanup()
 
@@ -172,7 +177,7 @@ class FakeMaster:
         if offers:
             await self.send({"type": "OFFERS", "offers": {"offers": offers}})
 
-    async def status(self, task_id: str, state: str, **extra: Any) -> None:
+    async def status(self, task_id: str, state: str, **extra: Any) -> dict[str, Any]:
         task = self.tasks[task_id]
         task["state"] = state
         status: dict[str, Any] = {
@@ -194,6 +199,7 @@ class FakeMaster:
             task["released"] = True
             self.agents[task["agent_id"]].consume(task["resources"], sign=+1)
         await self.send({"type": "UPDATE", "update": {"status": status}})
+        return status
 
     async def on_accept(self, accept: dict[str, Any]) -> None:
         for offer_id in [o["value"] for o in accept["offer_ids"]]:

@@ -94,13 +94,8 @@ async def harness(
     if master is None:
         master = FakeMaster(agents or default_agents())
         await master.start()
-    master_url = master.url
-
-    async def find_master() -> str:
-        return master_url
-
     config = Config(hostname="127.0.0.1", http_port=8080)
-    core = Marathon(config, store or MemoryStore(), EventBus(), find_master)
+    core = Marathon(config, store or MemoryStore(), EventBus(), master.address)
     election = SoloElection(config.host_port)
     api = Api(core, election)
     runner = await aio.serve(api.build(), tcp=[("127.0.0.1", 0)])

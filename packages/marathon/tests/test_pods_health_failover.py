@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 from aiohttp import web
 from dcos_internal_utils import aio
@@ -245,7 +247,7 @@ def test_a_new_leader_keeps_apps_and_tasks() -> None:
                 assert status == 201
                 await h.deployments_done()
                 before = {t["id"] for t in (await h.app("/keep"))["tasks"]}
-                framework = h.core.mesos.framework_id
+                framework = h.core.driver.framework_id
             master.calls.clear()
             await master.drop_stream()
             async with harness(store=store, master=master) as h:
@@ -265,7 +267,7 @@ def test_a_new_leader_keeps_apps_and_tasks() -> None:
                 assert reconciled == before
                 await master.drop_stream()
                 await h.until(
-                    lambda: master.subscribed.is_set() and h.core.mesos.connected,
+                    lambda: master.subscribed.is_set() and h.core.driver.subscribed,
                     what="subscribed again",
                 )
                 assert {t["id"] for t in (await h.app("/keep"))["tasks"]} == before
@@ -314,5 +316,79 @@ def test_event_stream_shows_deployments_and_status_updates() -> None:
                 "deployment_success",
             ):
                 assert expected in seen, (expected, seen)
+
+    run(scenario)
+
+
+class GatedStore(MemoryStore):
+    """Instance writes wait while the gate is closed (a slow ZooKeeper)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = 0
+
+    async def put(self, path: str, document: Any) -> None:
+        if path.startswith("instances/") and not self.gate.is_set():
+            self.waiting += 1
+            await self.gate.wait()
+        await super().put(path, document)
+
+
+def test_a_status_update_is_acknowledged_only_once_it_is_in_the_store() -> None:
+    async def scenario() -> None:
+        store = GatedStore()
+        master = FakeMaster(default_agents())
+        master.auto_run = False  # TASK_STARTING only; the test sends TASK_RUNNING
+        await master.start()
+        try:
+            async with harness(store=store, master=master) as h:
+                app = {"id": "/acked", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16}
+                status, body, _ = await h.request("POST", "/v2/apps", app)
+                assert status == 201, body
+                await h.until(lambda: len(master.calls_of("ACKNOWLEDGE")) == 1, what="STARTING")
+                (task_id,) = master.tasks
+                store.gate.clear()
+                running = await master.status(task_id, "TASK_RUNNING")
+
+                async def applied() -> bool:
+                    return bool((await h.app("/acked"))["tasksRunning"] == 1 and store.waiting)
+
+                await h.until(applied, what="TASK_RUNNING applied, its write waiting")
+                await asyncio.sleep(0.2)
+                assert len(master.calls_of("ACKNOWLEDGE")) == 1  # not before it is stored
+                store.gate.set()
+                await h.until(lambda: len(master.calls_of("ACKNOWLEDGE")) == 2, what="the ack")
+                assert master.calls_of("ACKNOWLEDGE")[-1]["acknowledge"] == {
+                    "agent_id": running["agent_id"],
+                    "task_id": {"value": task_id},
+                    "uuid": running["uuid"],
+                }
+                (key,) = [k for k in store.documents if k.startswith("instances/")]
+                stored = json.loads(store.documents[key])
+                assert [t["state"] for t in stored["tasks"]] == ["TASK_RUNNING"]
+        finally:
+            await master.stop()
+
+    run(scenario)
+
+
+def test_a_removed_framework_forgets_its_id_and_ends_marathon() -> None:
+    """Marathon 1.5's error(): "Framework has been removed" drops the stored id, then suicide."""
+
+    async def scenario() -> None:
+        store = MemoryStore()
+        async with harness(store=store) as h:
+            await h.until(lambda: store.get("framework-id"), what="the framework id stored")
+            assert await store.get("framework-id") == {"value": h.master.framework_id}
+            ended = asyncio.Event()
+            h.core.on_fatal = ended.set
+            await h.master.send(
+                {"type": "ERROR", "error": {"message": "Framework has been removed"}}
+            )
+            await asyncio.wait_for(ended.wait(), 5)
+            assert await store.get("framework-id") is None
+            assert h.core.driver.framework_id is None
 
     run(scenario)

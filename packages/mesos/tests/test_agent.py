@@ -258,3 +258,213 @@ def test_a_lost_exit_notice_is_caught_by_the_unit_check(
             timer.cancel()
 
     asyncio.run(scenario())
+
+
+# -- task groups: a failed launch and kills while the group is being launched ---------
+
+
+class GatedImages:
+    """An image source whose pulls wait for `release`, then fail (the image is missing)."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.asked = asyncio.Event()
+
+    async def get(self, name: str, **_: Any) -> Any:
+        self.asked.set()
+        await self.release.wait()
+        raise launcher.LaunchError(f"Failed to launch container: no image '{name}'")
+
+
+class RecordingBundles:
+    def __init__(self) -> None:
+        self.destroyed: list[str] = []
+
+    async def create(self, container_id: str, *args: Any, **kwargs: Any) -> Path:
+        raise AssertionError("no bundle expected: the image never arrives")
+
+    async def destroy(self, container_id: str) -> None:
+        self.destroyed.append(container_id)
+
+
+class FakeUnits:
+    """systemd as the agent sees it: units start; a stop makes the unit exit (the exit hook)."""
+
+    def __init__(self, agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.agent = agent
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        monkeypatch.setattr(launcher, "start_unit", self.start_unit)
+        monkeypatch.setattr(launcher, "stop_unit", self.stop_unit)
+
+    async def start_unit(self, spec: launcher.UnitSpec) -> None:
+        self.started.append(spec.container_id)
+
+    async def stop_unit(self, container_id: str) -> None:
+        self.stopped.append(container_id)
+        exit_file = self.agent.exit_file(container_id)
+        exit_file.parent.mkdir(parents=True, exist_ok=True)
+        exit_file.write_text(json.dumps({"code": "killed", "status": "TERM"}))
+        self.agent.spawn(self.agent.container_exited(container_id))
+
+
+def group_body(image: str = "minidcos-test/missing:1") -> dict[str, Any]:
+    """A group of two: `server` on the host's filesystem, `client` in `image`."""
+
+    def task(name: str, container: dict[str, Any] | None = None) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "name": name,
+            "task_id": {"value": f"pod.instance-1.{name}"},
+            "resources": Resources.parse("cpus:0.1;mem:32").to_v1("*"),
+            "command": {"value": "sleep 100"},
+        }
+        if container:
+            info["container"] = container
+        return info
+
+    client = task(
+        "client",
+        {"type": "MESOS", "mesos": {"image": {"type": "DOCKER", "docker": {"name": image}}}},
+    )
+    return {
+        "framework_info": {
+            "id": {"value": "F1"},
+            "name": "marathon",
+            "capabilities": [{"type": "TASK_KILLING_STATE"}],
+        },
+        "executor": {"executor_id": {"value": "instance-1"}, "type": "DEFAULT"},
+        "task_group": {"tasks": [task("server"), client]},
+    }
+
+
+def group_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Agent, GatedImages]:
+    agent = new_agent(tmp_path, FakeMaster())
+    agent.agent_id = "S1"
+    images = GatedImages()
+    agent.images = images
+    agent.bundles = RecordingBundles()  # type: ignore[assignment]
+    return agent, images
+
+
+def states(agent: Agent) -> dict[str, list[tuple[str, str]]]:
+    (record,) = [r for r in agent.containers.values() if r.kind == "group"]
+    return {
+        task.info["name"]: [(s["state"], s.get("reason", "")) for s in task.statuses]
+        for task in record.tasks.values()
+    }
+
+
+async def until(probe: Any, what: str) -> None:
+    for _ in range(200):
+        if probe():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_group_whose_launch_fails_on_one_task_fails_every_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's container runs when the client's image turns out missing: both end."""
+
+    async def scenario() -> None:
+        agent, images = group_agent(tmp_path, monkeypatch)
+        units = FakeUnits(agent, monkeypatch)
+        launch = asyncio.ensure_future(agent.run_task(group_body()))
+        await images.asked.wait()
+        assert len(units.started) == 1  # the server runs; the client waits for its image
+        images.release.set()
+        await launch
+        executor_ended = ("TASK_FAILED", "REASON_EXECUTOR_TERMINATED")
+        await until(lambda: states(agent)["server"] == [executor_ended], "the server's end")
+        assert states(agent) == {"server": [executor_ended], "client": [executor_ended]}
+        assert units.stopped == units.started  # the running container was stopped
+        (record,) = agent.containers.values()
+        for task in record.tasks.values():
+            message = task.statuses[-1]["message"]
+            assert message.startswith(
+                "Abnormal executor termination: failed to launch task pod.instance-1.client: "
+            )
+            assert "no image 'minidcos-test/missing:1'" in message
+            assert task.statuses[-1]["source"] == "SOURCE_AGENT"
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_kill_ends_a_staging_group_while_a_sibling_still_waits_for_its_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        agent, images = group_agent(tmp_path, monkeypatch)
+        units = FakeUnits(agent, monkeypatch)
+        launch = asyncio.ensure_future(agent.run_task(group_body()))
+        await images.asked.wait()
+        await agent.kill_task("F1", "pod.instance-1.server")  # both still TASK_STAGING
+        await until(
+            lambda: all(s and s[-1][0] == "TASK_KILLED" for s in states(agent).values()),
+            "both tasks killed",
+        )
+        assert [s[0] for s in states(agent)["server"]] == ["TASK_KILLED"]  # never RUNNING
+        images.release.set()  # the pull ends (failing) after the kill: nothing more happens
+        await launch
+        assert [s[0] for s in states(agent)["client"]] == ["TASK_KILLED"]
+        assert len(units.started) == 1
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_repeated_kill_ends_a_task_whose_exit_waited_for_its_launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server exited before its group finished launching: a KILL reports it at once."""
+
+    async def scenario() -> None:
+        agent, images = group_agent(tmp_path, monkeypatch)
+        FakeUnits(agent, monkeypatch)
+        launch = asyncio.ensure_future(agent.run_task(group_body()))
+        await images.asked.wait()
+        (record,) = agent.containers.values()
+        server = next(t for t in record.tasks.values() if t.info["name"] == "server")
+        await agent.container_exited(server.container_id)  # it crashed meanwhile
+        assert server.exited and not server.statuses  # its report waits for the launch
+        await agent.kill_task("F1", "pod.instance-1.client")
+        await until(lambda: server.terminal, "the server reported")
+        assert not [s for s in server.statuses if s["state"] == "TASK_RUNNING"]
+        images.release.set()
+        await launch
+        assert all(t.terminal for t in record.tasks.values())
+        for timer in agent._retry.values():
+            timer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_relative_volume_mounts_are_bind_mounted_for_containers_with_an_image(
+    tmp_path: Path,
+) -> None:
+    agent = new_agent(tmp_path, FakeMaster())
+    executor_sandbox = tmp_path / "executor"
+    volume = {
+        "container_path": "shared",
+        "mode": "RW",
+        "source": {"type": "SANDBOX_PATH", "sandbox_path": {"type": "PARENT", "path": "shared"}},
+    }
+    image = {"type": "DOCKER", "docker": {"name": "minidcos/python3"}}
+    with_image = {"type": "MESOS", "mesos": {"image": image}, "volumes": [volume]}
+    on_host = {"type": "MESOS", "volumes": [volume]}
+    source = str(executor_sandbox / "shared")
+
+    in_image = tmp_path / "in-image"
+    mounts = agent._volumes(with_image, in_image, executor_sandbox)
+    assert mounts == [(source, "/mnt/mesos/sandbox/shared", False)]
+    # A directory to mount on, inside the sandbox crun mounts at /mnt/mesos/sandbox: no link
+    # to a host path that would not resolve in the container's root.
+    assert (in_image / "shared").is_dir() and not (in_image / "shared").is_symlink()
+
+    host = tmp_path / "on-host"
+    assert agent._volumes(on_host, host, executor_sandbox) == mounts
+    assert (host / "shared").is_symlink() and str((host / "shared").readlink()) == source

@@ -297,3 +297,24 @@ def test_subscribed_comes_first_even_when_an_allocation_runs_meanwhile() -> None
         assert [e["type"] for e in events(stream)][:3] == ["SUBSCRIBED", "HEARTBEAT", "OFFERS"]
 
     asyncio.run(scenario())
+
+
+def test_a_removed_framework_is_refused_with_an_error_event() -> None:
+    """As Mesos: the subscription's stream carries ERROR "Framework has been removed" and ends."""
+
+    async def scenario() -> None:
+        master = new_master()
+        await master.become_leader()
+        stream = EventStream("s1")
+        assert await master.subscribe(subscribe_call(), stream) is None
+        await settle()
+        framework_id = value(events(stream)[0]["subscribed"]["framework_id"])
+        await master.remove_framework(master.frameworks[framework_id])
+        again = EventStream("s2")
+        assert await master.subscribe(subscribe_call(framework_id=framework_id), again) is None
+        assert events(again) == [
+            {"type": "ERROR", "error": {"message": "Framework has been removed"}}
+        ]
+        assert again.closed and framework_id not in master.frameworks
+
+    asyncio.run(scenario())

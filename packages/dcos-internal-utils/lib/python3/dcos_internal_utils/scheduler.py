@@ -1,12 +1,13 @@
 """A framework's connection to Mesos over the v1 scheduler HTTP API (any framework can use it).
 
-`SchedulerDriver` finds the leading master in ZooKeeper, SUBSCRIBEs (as a
-new framework, or failing over to its FrameworkID), reads the RecordIO event
-stream and hands each event to a `Scheduler`; calls (ACCEPT, DECLINE, KILL,
-ACKNOWLEDGE, RECONCILE, REVIVE, SUPPRESS, TEARDOWN) go to the same master
-with the subscription's `Mesos-Stream-Id`. When the stream ends, heartbeats
-stop, or ZooKeeper names another leader, it subscribes again, quickly
-(0.1 s, doubling to 2 s between failed attempts).
+`SchedulerDriver` finds the leading master in ZooKeeper (or talks to one
+fixed master), SUBSCRIBEs (as a new framework, or failing over to its
+FrameworkID), reads the RecordIO event stream and hands each event to a
+`Scheduler`; calls (ACCEPT, DECLINE, KILL, ACKNOWLEDGE, RECONCILE, REVIVE,
+SUPPRESS, TEARDOWN) go to the same master with the subscription's
+`Mesos-Stream-Id`, and a call that fails raises `CallError`. When the stream
+ends, heartbeats stop, or ZooKeeper names another leader, it subscribes
+again, quickly (0.1 s, doubling to 2 s between failed attempts).
 
     class Jobs(Scheduler):
         async def offers(self, driver, offers): await driver.decline([o["id"] for o in offers])
@@ -14,6 +15,12 @@ stop, or ZooKeeper names another leader, it subscribes again, quickly
 
     driver = SchedulerDriver({"user": "root", "name": "metronome", ...}, zk, Jobs())
     await driver.run()
+
+Status updates are acknowledged by the driver once `update` returns, unless
+the driver is made with `implicit_acknowledgements=False` (as Mesos's own
+driver offers): then the framework acknowledges each update itself with
+`acknowledge(status)`, for example only after it has stored what the update
+says, so that an update is never lost between Mesos and the framework's store.
 
 JSON messages are the v1 API's (mesos/v1/scheduler/scheduler.proto in JSON):
 ids are `{"value": ...}` objects, a TaskStatus's `uuid` is base64.
@@ -38,6 +45,9 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 MISSED_HEARTBEATS = 3
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 2.0
+CALL_TIMEOUT_S = 10.0
+# Explicit reconciliation asks for this many tasks per RECONCILE call at most.
+RECONCILE_BATCH = 1000
 
 
 def _log_once(last: str, reason: str) -> str:
@@ -64,7 +74,8 @@ class Scheduler:
         """An offer is no longer valid."""
 
     async def update(self, driver: SchedulerDriver, status: dict[str, Any]) -> None:
-        """A task status update (acknowledged by the driver once this returns)."""
+        """A task status update: acknowledged by the driver once this returns, or by the
+        framework with `driver.acknowledge(status)` without implicit acknowledgements."""
 
     async def message(self, driver: SchedulerDriver, event: dict[str, Any]) -> None:
         """MESSAGE, FAILURE and INVERSE_OFFERS events, as they come."""
@@ -74,22 +85,34 @@ class Scheduler:
 
 
 class SubscriptionError(Exception):
-    pass
+    """There is no subscription, or it ended."""
+
+
+class CallError(SubscriptionError):
+    """A call did not reach the master, or the master refused it (not 202 Accepted)."""
 
 
 class SchedulerDriver:
     def __init__(
         self,
         framework_info: dict[str, Any],
-        zk: Any,
+        master: Any,
         scheduler: Scheduler,
         framework_id: str | None = None,
+        implicit_acknowledgements: bool = True,
     ) -> None:
-        """`framework_info` as Mesos takes it (name, user, failover_timeout, ...); `zk` a
-        started kazoo client; `framework_id` the id of an earlier subscription, to fail over."""
+        """`framework_info` as Mesos takes it (name, user, failover_timeout, ...).
+
+        `master` is a started kazoo client (the leading master is read from
+        ZooKeeper and followed as it changes), or one master's `host:port`, as
+        Mesos's drivers take `zk://...` or `host:port`. `framework_id` is the
+        id of an earlier subscription, to fail over to it.
+        """
         self.framework_info = dict(framework_info)
         self.framework_id = framework_id
-        self._zk = zk
+        self.implicit_acknowledgements = implicit_acknowledgements
+        self._fixed_master = master if isinstance(master, str) else None
+        self._zk = None if isinstance(master, str) else master
         self._scheduler = scheduler
         self._master: str | None = None  # host:port of the master we are subscribed to
         self._stream_id: str | None = None
@@ -105,6 +128,13 @@ class SchedulerDriver:
     def subscribed(self) -> bool:
         return self._stream_id is not None
 
+    async def _leader(self) -> str | None:
+        """host:port of the master to subscribe to, or None while none leads."""
+        if self._fixed_master is not None:
+            return self._fixed_master
+        leader = await asyncio.to_thread(mesos_leader.leader, self._zk)
+        return None if leader is None else leader.address
+
     # -- the subscription loop ---------------------------------------------------
 
     async def run(self) -> None:
@@ -119,10 +149,10 @@ class SchedulerDriver:
             self._session = session
             while not self._stopped:
                 try:
-                    leader = await asyncio.to_thread(mesos_leader.leader, self._zk)
+                    leader = await self._leader()
                     if leader is None:
                         raise SubscriptionError("no leading Mesos master in ZooKeeper")
-                    await self._subscribe(session, leader.address)
+                    await self._subscribe(session, leader)
                     delay = RETRY_FIRST_S
                     last_reason = ""
                 except SubscriptionError as exc:
@@ -151,6 +181,8 @@ class SchedulerDriver:
 
     def _watch_leader(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wake the loop whenever the set of contending masters changes (a kazoo watch)."""
+        if self._zk is None:
+            return  # one fixed master: nothing to follow
 
         def changed(_children: list[str]) -> bool:
             loop.call_soon_threadsafe(self._leader_changed.set)
@@ -189,9 +221,9 @@ class SchedulerDriver:
         heartbeat_s = 15.0
         while not self._stopped:
             if self._leader_changed.is_set():
-                leader = await asyncio.to_thread(mesos_leader.leader, self._zk)
+                leader = await self._leader()
                 self._leader_changed.clear()
-                if leader is None or leader.address != self._master:
+                if leader != self._master:
                     raise SubscriptionError("ZooKeeper names another leading master")
             chunk = await self._next_chunk(response, heartbeat_s * MISSED_HEARTBEATS)
             if chunk is None:
@@ -236,8 +268,12 @@ class SchedulerDriver:
         elif kind == "UPDATE":
             status = event["update"]["status"]
             await self._scheduler.update(self, status)
-            if status.get("uuid"):
-                await self.acknowledge(status)
+            if status.get("uuid") and self.implicit_acknowledgements:
+                try:
+                    await self.acknowledge(status)
+                except CallError as exc:
+                    # Not fatal: the agent sends the update again until it is acknowledged.
+                    log.info("ACKNOWLEDGE of %s failed: %s", status["task_id"]["value"], exc)
         elif kind == "ERROR":
             message = event.get("error", {}).get("message", "")
             log.error("the master refused the framework: %s", message)
@@ -250,20 +286,23 @@ class SchedulerDriver:
     # -- calls -------------------------------------------------------------------
 
     async def call(self, call: dict[str, Any]) -> None:
-        """Send a call on the current subscription; raises if there is none or it fails."""
+        """Send a call on the current subscription; `CallError` if there is none or it fails."""
         if self._session is None or self._master is None or self._stream_id is None:
-            raise SubscriptionError("not subscribed")
+            raise CallError(f"{call['type']}: not subscribed")
         body = {"framework_id": {"value": self.framework_id}, **call}
         headers = {**HEADERS, "Mesos-Stream-Id": self._stream_id}
-        async with self._session.post(
-            f"http://{self._master}{PATH}",
-            data=json.dumps(body),
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=10),
-        ) as response:
-            if response.status != 202:
-                text = (await response.text())[:300]
-                raise SubscriptionError(f"{call['type']} answered {response.status}: {text}")
+        try:
+            async with self._session.post(
+                f"http://{self._master}{PATH}",
+                data=json.dumps(body),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT_S),
+            ) as response:
+                if response.status != 202:
+                    text = (await response.text())[:300]
+                    raise CallError(f"{call['type']} answered {response.status}: {text}")
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise CallError(f"{call['type']} failed: {type(exc).__name__}: {exc}") from exc
 
     async def accept(
         self,
@@ -310,14 +349,18 @@ class SchedulerDriver:
         )
 
     async def reconcile(self, tasks: list[tuple[str, str | None]]) -> None:
-        """Ask for the state of these (task id, agent id) pairs; an empty list asks for all."""
+        """Ask for the state of these (task id, agent id) pairs (explicit reconciliation, in
+        calls of at most RECONCILE_BATCH tasks); an empty list asks for every task the master
+        knows of the framework (implicit reconciliation)."""
         entries: list[dict[str, Any]] = []
         for task_id, agent_id in tasks:
             entry: dict[str, Any] = {"task_id": {"value": task_id}}
             if agent_id:
                 entry["agent_id"] = {"value": agent_id}
             entries.append(entry)
-        await self.call({"type": "RECONCILE", "reconcile": {"tasks": entries}})
+        for start in range(0, max(len(entries), 1), RECONCILE_BATCH):
+            batch = entries[start : start + RECONCILE_BATCH]
+            await self.call({"type": "RECONCILE", "reconcile": {"tasks": batch}})
 
     async def revive(self) -> None:
         await self.call({"type": "REVIVE"})

@@ -204,7 +204,8 @@ class Api:
 
     async def info(self, request: web.Request) -> web.Response:
         config = self.core.config
-        mesos_url = self.core.mesos.master_url
+        master = self.core.driver.master
+        mesos_url = f"http://{master}" if master else None
         return json_response(
             {
                 "name": "marathon",
@@ -212,7 +213,7 @@ class Api:
                 "buildref": "minidcos",
                 "elected": self.election.is_leader,
                 "leader": self.election.leader_host_port,
-                "frameworkId": self.core.mesos.framework_id,
+                "frameworkId": self.core.driver.framework_id,
                 "marathon_config": {
                     "access_control_allow_origin": None,
                     "checkpoint": True,

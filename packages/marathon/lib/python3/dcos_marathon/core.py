@@ -6,6 +6,10 @@ plan that `deployments` carries out. Offers are matched against the launch
 queue; status updates move instances through their conditions, are written to
 ZooKeeper, and only then acknowledged. Instances that end, outside of a
 deployment, are replaced (after the launch backoff); extra ones are killed.
+
+Mesos is reached through the shared v1 scheduler driver
+(`dcos_internal_utils.scheduler`), with explicit acknowledgements: this
+class is its `Scheduler`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from dcos_internal_utils.scheduler import CallError, Scheduler, SchedulerDriver
 
 from . import apps, health, instances, matcher, plan, runspecs, taskinfo, timestamps
 from .errors import AppLockedError
@@ -27,7 +32,6 @@ from .groups import Group, assign_service_ports, empty_root, stamp_versions, val
 from .health import Health
 from .instances import Instance, Task
 from .launchqueue import LaunchQueue
-from .mesos import SchedulerClient
 from .readiness import ReadinessTracker
 from .store import Store, spec_key
 from .tasks import spawn
@@ -110,18 +114,20 @@ class DeploymentRun:
     readiness: ReadinessTracker = field(default_factory=ReadinessTracker)
 
 
-class Marathon:
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        events: EventBus,
-        find_master: Callable[[], Awaitable[str | None]],
-    ) -> None:
+class Marathon(Scheduler):
+    def __init__(self, config: Config, store: Store, events: EventBus, master: Any) -> None:
+        """`master`: a kazoo client (the leading Mesos master comes from ZooKeeper), or a
+        fixed master's host:port (see SchedulerDriver)."""
         self.config = config
         self.store = store
         self.events = events
-        self.mesos = SchedulerClient(find_master, self.framework_info, self)
+        self.driver = SchedulerDriver(
+            self.framework_info(), master, self, implicit_acknowledgements=False
+        )
+        # Called when the driver stops for good (Mesos refused the framework): Marathon
+        # then ends, as Marathon's suicide() does, and systemd starts it again.
+        self.on_fatal: Callable[[], None] = lambda: None
+        self._stopping = False
         self.root: Group = empty_root(timestamps.now())
         self.instances: dict[str, dict[str, Instance]] = {}
         self.task_index: dict[str, Instance] = {}
@@ -135,7 +141,7 @@ class Marathon:
         self.change_lock = asyncio.Lock()
         self._waiters: list[asyncio.Future[None]] = []
         self._dirty: set[str] = set()
-        self._acks: list[tuple[str, str, str]] = []
+        self._acks: list[dict[str, Any]] = []  # statuses to acknowledge once written
         self._flush_waiters: list[asyncio.Future[None]] = []
         self._flush_wanted = asyncio.Event()
         self._background: list[asyncio.Task[Any]] = []
@@ -179,7 +185,7 @@ class Marathon:
         await self.load()
         self.loaded.set()
         self._background = [
-            asyncio.create_task(self.mesos.run(), name="mesos"),
+            asyncio.create_task(self._drive(), name="mesos"),
             asyncio.create_task(self._flusher(), name="flusher"),
             asyncio.create_task(self._housekeeping(), name="housekeeping"),
             asyncio.create_task(self._reconciler(), name="reconciler"),
@@ -189,7 +195,15 @@ class Marathon:
         for stored in await self._stored_plans():
             self._run_deployment(stored)
 
+    async def _drive(self) -> None:
+        await self.driver.run()
+        if not self._stopping:
+            log.error("the Mesos scheduler driver stopped: Marathon ends")
+            self.on_fatal()
+
     async def stop(self) -> None:
+        self._stopping = True
+        self.driver.stop()
         if self.loaded.is_set() and self._dirty:
             with contextlib.suppress(Exception):  # best effort: the next leader reconciles anyway
                 await asyncio.wait_for(self.flush(), 5)
@@ -201,13 +215,12 @@ class Marathon:
         for tasks in self.health_tasks.values():
             for task in tasks:
                 task.cancel()
-        await self.mesos.close()
         if self._http is not None:
             await self._http.close()
 
     async def load(self) -> None:
         framework = await self.store.get("framework-id")
-        self.mesos.framework_id = (framework or {}).get("value")
+        self.driver.framework_id = (framework or {}).get("value")
         root = await self.store.get("root")
         self.root = Group.from_json(root) if root else empty_root(timestamps.now())
         keys = await self.store.children("instances")
@@ -230,7 +243,7 @@ class Marathon:
             "loaded %d run specs, %d instances, framework %s",
             len(self.root.transitive_run_specs()),
             len(self.task_index),
-            self.mesos.framework_id,
+            self.driver.framework_id,
         )
 
     async def _stored_plans(self) -> list[plan.Plan]:
@@ -625,14 +638,14 @@ class Marathon:
             self._revive_handle = None
             self._last_revive = time.monotonic()
             self._suppressed = False
-            spawn(self.mesos.revive())
+            spawn(self._send(self.driver.revive()))
 
         self._revive_handle = asyncio.get_running_loop().call_later(wait, fire)
 
     async def _offers_not_needed(self) -> None:
         if not self.queue.entries and not self._suppressed:
             self._suppressed = True
-            await self.mesos.suppress()
+            await self._send(self.driver.suppress())
 
     def _new_instance(
         self, spec: dict[str, Any], offer: dict[str, Any], match: matcher.Match
@@ -649,7 +662,7 @@ class Marathon:
                 spec,
                 instance_id,
                 executor_id,
-                self.mesos.framework_id or "",
+                self.driver.framework_id or "",
                 offer,
                 match.resources,
                 match.container_resources,
@@ -700,44 +713,63 @@ class Marathon:
         )
         return instance, info
 
-    # --- the Mesos handler ------------------------------------------------------------------
+    # --- Mesos: calls, and the scheduler's callbacks ---------------------------------------
 
-    async def on_subscribed(self, framework_id: str, master_info: dict[str, Any]) -> None:
+    async def _send(self, call: Awaitable[None]) -> bool:
+        """Make a call to Mesos; False (and logged) if it failed: the caller decides what then.
+
+        Calls that matter are repeated anyway: kills every 10 s, reconciliation on every
+        subscription, revives whenever something is queued, acknowledgements by the agent
+        sending the update again.
+        """
+        try:
+            await call
+            return True
+        except CallError as exc:
+            if self.driver.subscribed:
+                log.warning("%s", exc)
+            else:
+                log.debug("%s", exc)
+            return False
+
+    async def subscribed(self, driver: SchedulerDriver, framework_id: str, master: str) -> None:
         stored = await self.store.get("framework-id")
-        address = master_info.get("address") or {}
-        ip = address.get("ip", master_info.get("hostname", ""))
-        master = f"{ip}:{master_info.get('port', 5050)}"
+        hostname = master.rsplit(":", 1)[0]  # MasterInfo's hostname: the master's address here
         if (stored or {}).get("value") != framework_id:
             await self.store.put("framework-id", {"value": framework_id})
             self.events.publish(
-                "scheduler_registered_event", frameworkId=framework_id, master=master
+                "scheduler_registered_event", frameworkId=framework_id, master=hostname
             )
         else:
-            self.events.publish("scheduler_reregistered_event", master=master)
-        log.info("subscribed to %s as framework %s", master, framework_id)
+            self.events.publish("scheduler_reregistered_event", master=hostname)
         self._suppressed = False
         await self.reconcile_explicitly()
         for spec_id in list(self.root.transitive_run_specs()):
             self.scale_check(spec_id)
         if self.queue.launchable():
-            await self.mesos.revive()
+            await self._send(self.driver.revive())
         else:
             await self._offers_not_needed()
 
-    async def on_disconnected(self) -> None:
+    async def disconnected(self, driver: SchedulerDriver) -> None:
         self.events.publish("scheduler_disconnected_event")
 
-    async def on_error(self, message: str) -> None:
-        log.error("Mesos says: %s", message)
-        if "removed" in message.lower():
-            # The master tore the framework down (its failover timeout ran out): start afresh.
-            self.mesos.framework_id = None
+    async def error(self, driver: SchedulerDriver, message: str) -> None:
+        """Mesos refused the framework: Marathon ends (its suicide), and systemd restarts it.
+
+        As Marathon 1.5 does, "Framework has been removed" (its failover timeout ran out,
+        or it was torn down) also forgets the framework id, so the next Marathon
+        subscribes as a new framework.
+        """
+        log.error("Mesos refused the framework: %s", message)
+        if message == "Framework has been removed":
+            driver.framework_id = None
             await self.store.delete("framework-id")
 
-    async def on_rescind(self, offer_id: str) -> None:
+    async def rescind(self, driver: SchedulerDriver, offer_id: str) -> None:
         self._pending_offers = [o for o in self._pending_offers if o["id"]["value"] != offer_id]
 
-    async def on_offers(self, offers: list[dict[str, Any]]) -> None:
+    async def offers(self, driver: SchedulerDriver, offers: list[dict[str, Any]]) -> None:
         """Offers wait a moment for their siblings, so that one launch round sees every agent."""
         self._pending_offers.extend(offers)
         if self._offer_round is None:
@@ -754,7 +786,7 @@ class Marathon:
 
     async def _use_offers(self, offers: list[dict[str, Any]]) -> None:
         if not self.loaded.is_set():
-            await self.mesos.decline([o["id"]["value"] for o in offers], 5.0)
+            await self._send(self.driver.decline([o["id"] for o in offers], refuse_seconds=5.0))
             return
         self.queue.expire_delays()
         launches: dict[str, _OfferLaunches] = {o["id"]["value"]: _OfferLaunches(o) for o in offers}
@@ -762,15 +794,21 @@ class Marathon:
             self._place(entry, list(launches.values()))
         if any(batch.created for batch in launches.values()):
             await self.flush()
-        for offer_id, batch in launches.items():
+        for batch in launches.values():
             for instance in batch.created:
                 if instance.kill_requested_at is not None:  # killed while being written
                     self._untrack(instance)
             operations = batch.operations()
             if not operations:
-                await self.mesos.decline([offer_id], self.config.decline_offer_duration_s)
+                await self._send(
+                    self.driver.decline(
+                        [batch.offer["id"]], refuse_seconds=self.config.decline_offer_duration_s
+                    )
+                )
                 continue
-            accepted = await self.mesos.accept([offer_id], operations, 5.0)
+            accepted = await self._send(
+                self.driver.accept([batch.offer["id"]], operations, refuse_seconds=5.0)
+            )
             for instance in batch.created:
                 if instance.kill_requested_at is not None:
                     continue
@@ -834,22 +872,22 @@ class Marathon:
             runSpecVersion=instance.run_spec_version,
         )
 
-    async def on_update(self, status: dict[str, Any]) -> None:
+    async def update(self, driver: SchedulerDriver, status: dict[str, Any]) -> None:
+        """Apply a status update; it is acknowledged once the instance is in ZooKeeper."""
         task_id = status["task_id"]["value"]
         state = status.get("state", "TASK_STAGING")
         agent_id = (status.get("agent_id") or {}).get("value", "")
-        status_uuid = status.get("uuid")
         instance = self.task_index.get(task_id)
         if instance is None:
             if state not in TERMINAL_STATES and state != "TASK_UNREACHABLE":
                 log.info("killing unknown task %s (%s)", task_id, state)
-                await self.mesos.kill(task_id, agent_id or None)
-            if status_uuid:
-                await self.mesos.acknowledge(agent_id, task_id, status_uuid)
+                await self._send(driver.kill(task_id, agent_id or None))
+            if status.get("uuid"):
+                await self._send(driver.acknowledge(status))
             return
         self._apply_status(instance, instance.tasks[task_id], status)
-        if status_uuid:
-            self._acks.append((agent_id, task_id, status_uuid))
+        if status.get("uuid"):
+            self._acks.append(status)
             self._flush_wanted.set()
 
     def _apply_status(self, instance: Instance, task: Task, status: dict[str, Any]) -> None:
@@ -986,7 +1024,7 @@ class Marathon:
                 self._untrack(instance)
             for task in instance.tasks.values():
                 if task.state not in TERMINAL_STATES:
-                    await self.mesos.kill(task.task_id, instance.agent_id)
+                    await self._send(self.driver.kill(task.task_id, instance.agent_id))
             if first:
                 self.notify()
 
@@ -1000,20 +1038,24 @@ class Marathon:
                 instance.kill_requested_at = now
                 for task in instance.tasks.values():
                     if task.state not in TERMINAL_STATES:
-                        await self.mesos.kill(task.task_id, instance.agent_id)
+                        await self._send(self.driver.kill(task.task_id, instance.agent_id))
 
     # --- reconciliation, persistence, housekeeping -------------------------------------------
 
     async def reconcile_explicitly(self) -> None:
-        known = [(t, i.agent_id) for i in self.all_instances() for t in i.tasks if i.agent_id]
-        for start in range(0, len(known), 1000):
-            await self.mesos.reconcile(known[start : start + 1000])
+        """Ask Mesos for the state of every task Marathon knows of (after each subscription)."""
+        known: list[tuple[str, str | None]] = [
+            (t, i.agent_id) for i in self.all_instances() for t in i.tasks if i.agent_id
+        ]
+        if known:
+            await self._send(self.driver.reconcile(known))
 
     async def _reconciler(self) -> None:
+        """Implicit reconciliation now and then: Mesos reports every task it runs for us."""
         await asyncio.sleep(RECONCILE_INITIAL_S)
         while True:
-            if self.mesos.connected:
-                await self.mesos.reconcile([])
+            if self.driver.subscribed:
+                await self._send(self.driver.reconcile([]))
             await asyncio.sleep(RECONCILE_INTERVAL_S)
 
     async def flush(self) -> None:
@@ -1042,7 +1084,7 @@ class Marathon:
                 await asyncio.sleep(0.5)
                 self._flush_wanted.set()
                 continue
-            await asyncio.gather(*(self.mesos.acknowledge(*ack) for ack in acks))
+            await asyncio.gather(*(self._send(self.driver.acknowledge(s)) for s in acks))
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from dcos_internal_utils import aio, mesos_leader, node, zk
+from dcos_internal_utils import aio, node, zk
 
 from .api import Api
 from .core import Config, Marathon
@@ -61,19 +61,12 @@ class Service:
         self.zk: Any = None
         self.core: Marathon | None = None
         self.election: ZkElection | None = None
-        self.mesos_leader: str | None = None
-
-    async def find_master(self) -> str | None:
-        info = await asyncio.to_thread(mesos_leader.leader, self.zk)
-        if info is None:
-            return None
-        self.mesos_leader = info.url
-        return info.url
 
     async def run(self) -> None:
         self.zk = await asyncio.to_thread(zk.client, self.expanded)
         store = ZkStore(self.zk, f"{self.chroot}/state")
-        core = Marathon(self.config, store, self.events, self.find_master)
+        # The scheduler driver follows the leading Mesos master in ZooKeeper.
+        core = Marathon(self.config, store, self.events, self.zk)
         self.core = core
         assert self.election is not None
         self.election.zk = self.zk
@@ -82,37 +75,15 @@ class Service:
         def elected() -> None:
             spawn(core.start())
 
-        def defeated() -> None:
-            log.warning("no longer the leader: exiting so that systemd starts a follower")
+        def end(why: str) -> None:
+            log.warning("%s: exiting so that systemd starts a follower", why)
             loop.call_later(0.3, os._exit, 0)
 
         self.election.on_elected = elected
-        self.election.on_defeated = defeated
-        self.watch_mesos_leader(loop)
+        self.election.on_defeated = lambda: end("no longer the leader")
+        core.on_fatal = lambda: end("Mesos refused the framework")
         await self.election.start()
         await asyncio.Event().wait()
-
-    def watch_mesos_leader(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Subscribe again as soon as another master leads (do not wait for the stream to fail)."""
-
-        def changed(children: list[str]) -> None:
-            contenders = mesos_leader.contenders(children)
-            loop.call_soon_threadsafe(self._maybe_reconnect, contenders)
-
-        self.zk.ChildrenWatch(mesos_leader.MESOS_ZNODE, changed)
-
-    def _maybe_reconnect(self, contenders: list[str]) -> None:
-        if self.core is None or not self.core.mesos.connected or self.mesos_leader is None:
-            return
-
-        async def check() -> None:
-            info = await asyncio.to_thread(mesos_leader.leader, self.zk)
-            if info is not None and self.core is not None and info.url != self.mesos_leader:
-                log.info("the leading Mesos master is now %s: subscribing there", info.url)
-                self.core.mesos.reconnect()
-
-        del contenders
-        spawn(check())
 
 
 def main() -> None:
@@ -122,7 +93,7 @@ def main() -> None:
         None, service.config.host_port, f"{service.chroot}/leader-curator"
     )
     store = ZkStore(None, f"{service.chroot}/state")
-    placeholder = Marathon(service.config, store, service.events, service.find_master)
+    placeholder = Marathon(service.config, store, service.events, master=None)
     api = Api(placeholder, service.election)
 
     async def background() -> None:

@@ -20,9 +20,13 @@ import random
 from typing import Any
 
 from . import apps, pathid, pods
-from .mesos import wrap
 
 MESOS_HEALTH = {"COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"}
+
+
+def wrap(value: str) -> dict[str, str]:
+    """A Mesos id message in JSON (TaskID, ExecutorID, FrameworkID, ...)."""
+    return {"value": value}
 
 
 def labels_proto(labels: dict[str, str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from dcos_internal_utils.scheduler import Scheduler, SchedulerDriver, SubscriptionError
+from dcos_internal_utils.scheduler import CallError, Scheduler, SchedulerDriver
 
 from dcos_metronome import model, tasks
 from dcos_metronome.runs import RunKey
@@ -98,7 +98,7 @@ class Framework(Scheduler):
         try:
             await self.driver.revive()
             self._suppressed = False
-        except (SubscriptionError, OSError, TimeoutError) as exc:
+        except CallError as exc:
             log.info("REVIVE failed: %s", exc)
 
     async def _send_kills(self) -> None:
@@ -107,7 +107,7 @@ class Framework(Scheduler):
             for task_id, agent_id in list(self._killing.items()):
                 try:
                     await self.driver.kill(task_id, agent_id)
-                except (SubscriptionError, OSError, TimeoutError) as exc:
+                except CallError as exc:
                     log.info("KILL %s failed: %s", task_id, exc)
                     break
         if self._killing and self._kill_retry is None:
@@ -137,7 +137,7 @@ class Framework(Scheduler):
             if live:
                 await self.driver.reconcile([(task_id, agent) for task_id, (_, agent) in live])
             await self.driver.reconcile([])
-        except (SubscriptionError, OSError, TimeoutError) as exc:
+        except CallError as exc:
             log.info("RECONCILE failed: %s", exc)
 
     # -- Scheduler callbacks ------------------------------------------------------
@@ -155,7 +155,7 @@ class Framework(Scheduler):
             else:
                 await driver.suppress()
                 self._suppressed = True
-        except (SubscriptionError, OSError, TimeoutError) as exc:
+        except CallError as exc:
             log.info("REVIVE/SUPPRESS failed: %s", exc)
             self._suppressed = True
         await self._reconcile()
@@ -185,7 +185,7 @@ class Framework(Scheduler):
             if space.task_infos:
                 try:
                     await driver.launch([space.offer["id"]], space.task_infos)
-                except (SubscriptionError, OSError, TimeoutError) as exc:
+                except CallError as exc:
                     log.warning("ACCEPT failed: %s", exc)
             else:
                 unused.append(space.offer["id"])
@@ -195,7 +195,7 @@ class Framework(Scheduler):
             if not self.queue and not self._suppressed:
                 await driver.suppress()
                 self._suppressed = True
-        except (SubscriptionError, OSError, TimeoutError) as exc:
+        except CallError as exc:
             log.info("DECLINE/SUPPRESS failed: %s", exc)
 
     async def update(self, driver: SchedulerDriver, status: dict[str, Any]) -> None:

@@ -281,8 +281,10 @@ class Agent:
         self.metrics["slave/tasks_staging"] += 1
         try:
             await self._start(record, task, record.id, Path(record.sandbox), Path(record.sandbox))
-        except LaunchError as exc:
+        except (LaunchError, OSError) as exc:
             self._release_statsd(record)
+            if task.terminal:
+                return  # killed while it was being prepared: that is its end
             self.send_status(
                 record,
                 task,
@@ -298,6 +300,11 @@ class Agent:
         """TASK_RUNNING once the container runs; an exit that raced the launch is reported after."""
         task.launched = True
         if task.terminal:
+            return
+        if task.killing:
+            # Killed while it was starting: no TASK_RUNNING. Stop it again, in case the first
+            # stop came before its unit existed; the exit reports how it ended.
+            self.spawn(launcher.stop_unit(self.container_of(record, task)))
             return
         self.send_status(record, task, "TASK_RUNNING")
         if task.exited:
@@ -432,6 +439,11 @@ class Agent:
             spec.user = ""
         else:
             spec.argv = launcher.command_argv(command)
+        if task.terminal:
+            # Killed (or its group failed) while the container was being prepared: the
+            # end is reported already, so nothing starts.
+            await self.bundles.destroy(container_id)
+            return
         task.unit = spec.unit
         self.save(record)
         await launcher.start_unit(spec)
@@ -462,7 +474,11 @@ class Agent:
     def _volumes(
         self, container: dict[str, Any], sandbox: Path, executor_sandbox: Path
     ) -> list[tuple[str, str, bool]]:
-        """Volumes as (source, container path, read-only); relative paths become sandbox links."""
+        """Volumes as (source, container path, read-only). A relative container path is in
+        the sandbox: a container with an image gets a bind mount there (the sandbox is its
+        /mnt/mesos/sandbox, and a link to a host path would not resolve inside it); one on
+        the host's filesystem gets a link to the source."""
+        has_image = bool((container.get("mesos") or {}).get("image"))
         mounts = []
         for volume in container.get("volumes") or []:
             source = volume.get("host_path", "")
@@ -477,10 +493,13 @@ class Agent:
             target = str(volume.get("container_path", ""))
             read_only = volume.get("mode") == "RO"
             if not target.startswith("/"):
-                link = sandbox / target
-                link.parent.mkdir(parents=True, exist_ok=True)
-                if not link.exists() and not link.is_symlink():
-                    link.symlink_to(source)
+                path = sandbox / target
+                if has_image:
+                    path.mkdir(parents=True, exist_ok=True)  # the mount point
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if not path.exists() and not path.is_symlink():
+                        path.symlink_to(source)
                 target = launcher.SANDBOX_IN_CONTAINER + "/" + target
             mounts.append((source, target, read_only))
         return mounts
@@ -524,16 +543,8 @@ class Agent:
             sandbox = executor_sandbox / "tasks" / task.id
             try:
                 await self._start(record, task, task.container_id, sandbox, executor_sandbox)
-            except LaunchError as exc:
-                self.send_status(
-                    record,
-                    task,
-                    "TASK_FAILED",
-                    source="SOURCE_EXECUTOR",
-                    reason="REASON_CONTAINER_LAUNCH_FAILED",
-                    message=str(exc),
-                )
-                await self._kill_group(record, "A task of the group failed to launch")
+            except (LaunchError, OSError) as exc:
+                await self._fail_group(record, task, str(exc))
                 return
         for task_info in tasks:
             self._launched(record, record.tasks[value(task_info["task_id"])])
@@ -606,17 +617,59 @@ class Agent:
             self.store.journal_checkpoint(self.agent_id, cid),
         )
 
-    async def _kill_group(self, record: ContainerRecord, why: str) -> None:
+    async def _fail_group(self, record: ContainerRecord, failed: TaskRecord, error: str) -> None:
+        """A task of the group could not be launched: the whole group ends, as in Mesos.
+
+        Mesos's default executor terminates when a nested container cannot be
+        launched, and the agent fails every task of the executor (TASK_FAILED,
+        REASON_EXECUTOR_TERMINATED); containers already started are destroyed. A
+        task whose container runs is reported once the container has ended.
+        """
+        why = f"Abnormal executor termination: failed to launch task {failed.id}: {error}"
+        log.info("task group of executor %s failed: %s", record.executor_id, why)
+        await self.bundles.destroy(failed.container_id)
+        failed.unit = ""  # it never ran
         for task in record.live_tasks():
-            if task.killing:
-                continue
+            task.failure = why
             task.killing = True
-            self._report_killing(record, task)
-            if not task.unit:
-                self.send_status(record, task, "TASK_KILLED", message=why)
-            else:
-                await launcher.stop_unit(task.container_id)
+            await self._stop(record, task, why)
         self.save(record)
+
+    async def _kill_group(self, record: ContainerRecord, why: str) -> None:
+        """Kill every task of the group (the default executor kills them all)."""
+        for task in record.live_tasks():
+            if not task.killing:
+                task.killing = True
+                self._report_killing(record, task)
+            await self._stop(record, task, why)  # again on a repeated KILL: it must end
+        self.save(record)
+
+    async def _stop(self, record: ContainerRecord, task: TaskRecord, why: str) -> None:
+        """End a task that is being killed: at once if its container never started, else
+        by stopping its container, whose exit is then reported (launched or not)."""
+        if not task.unit and not task.launched:
+            # Its container is still being prepared (fetching, pulling): it ends here, and
+            # the launch starts nothing for a task that has ended.
+            if task.failure:
+                self.send_status(
+                    record,
+                    task,
+                    "TASK_FAILED",
+                    source="SOURCE_AGENT",
+                    reason="REASON_EXECUTOR_TERMINATED",
+                    message=task.failure,
+                )
+            else:
+                self.send_status(record, task, "TASK_KILLED", source="SOURCE_AGENT", message=why)
+            return
+        if not task.launched:
+            # Its launch has not finished (another task of its group may still be pulling an
+            # image): report its end when the container exits, without waiting for that.
+            task.launched = True
+            if task.exited:
+                await self._container_exited(record, task)
+                return
+        await launcher.stop_unit(self.container_of(record, task))
 
     # -- termination --------------------------------------------------------------
 
@@ -795,10 +848,11 @@ class Agent:
         if record.kind == "group":
             await self._kill_group(record, f"Task {task_id} was killed")
             return
-        task.killing = True
-        self._report_killing(record, task)
+        if not task.killing:
+            task.killing = True
+            self._report_killing(record, task)
+        await self._stop(record, task, "Killed before its container started")
         self.save(record)
-        await launcher.stop_unit(self.container_of(record, task))
 
     def _report_killing(self, record: ContainerRecord, task: TaskRecord) -> None:
         """TASK_KILLING first, for frameworks that opted in (TASK_KILLING_STATE), as Mesos."""
@@ -863,6 +917,8 @@ def termination(
     """The terminal state, reason, message and source for how a container ended."""
     code = exit_info.get("code", "")
     status = exit_info.get("status", "")
+    if task.failure:
+        return "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", task.failure, "SOURCE_AGENT"
     if not exit_info:
         return (
             "TASK_FAILED",

@@ -33,6 +33,8 @@ class TaskRecord:
     exited: bool = False
     launched: bool = False  # the launch finished (an exit seen before then waits for it)
     healthy: bool | None = None
+    # Why the task's group failed (its executor ended): the task's end is TASK_FAILED.
+    failure: str = ""
 
     @property
     def id(self) -> str:

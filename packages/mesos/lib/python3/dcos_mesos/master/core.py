@@ -424,7 +424,8 @@ class Master:
     # -- frameworks -----------------------------------------------------------------
 
     async def subscribe(self, call: dict[str, Any], stream: EventStream) -> str | None:
-        """SUBSCRIBE: returns an error message, or None once SUBSCRIBED is queued."""
+        """SUBSCRIBE: a message for a call that is not valid (a 400), else None once SUBSCRIBED
+        is queued on `stream` (or ERROR, for a framework Mesos refuses)."""
         subscribe = call.get("subscribe") or {}
         info = dict(subscribe.get("framework_info") or {})
         framework_id = value(info.get("id"))
@@ -452,7 +453,12 @@ class Master:
             event_type = "FRAMEWORK_UPDATED"
         elif framework_id:
             if any(f.id == framework_id for f in self.completed_frameworks):
-                return "Framework has been removed"
+                # Mesos refuses it on the stream (an ERROR event, then the end), not with a
+                # 400: the scheduler's driver reports the error and stops trying.
+                log.info("refusing subscription of removed framework %s", framework_id)
+                stream.send({"type": "ERROR", "error": {"message": "Framework has been removed"}})
+                stream.close()
+                return None
             # A framework the master has not heard of (e.g. registry lost): admit it.
             framework = Framework(
                 id=framework_id, info={**info, "id": wrap(framework_id)}, registered_time=now
