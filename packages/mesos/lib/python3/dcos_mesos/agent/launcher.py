@@ -67,6 +67,7 @@ class UnitSpec:
     docker_name: str = ""
     user: str = ""
     description: str = ""
+    netns: str = ""  # a network namespace to run in (CNI networks)
 
     @property
     def unit(self) -> str:
@@ -126,6 +127,8 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
     props += rlimit_properties(spec.rlimits)
     if spec.user and spec.user != "root":
         props.append(f"User={spec.user}")
+    if spec.netns and not spec.docker_name:
+        props.append(f"NetworkNamespacePath={spec.netns}")
     argv = [
         "systemd-run",
         f"--unit={spec.unit}",
@@ -227,7 +230,15 @@ def docker_argv(
     if mem > 0:
         argv += ["--memory", f"{int(mem)}m"]
     network = docker.get("network", "HOST")
-    argv += ["--network", {"HOST": "host", "BRIDGE": "bridge", "NONE": "none"}.get(network, "host")]
+    if network == "USER":
+        # A user network: the one ContainerInfo names (DC/OS's overlay `dcos`).
+        names = [i.get("name") for i in container.get("network_infos") or [] if i.get("name")]
+        argv += ["--network", names[0] if names else "bridge"]
+    else:
+        argv += [
+            "--network",
+            {"HOST": "host", "BRIDGE": "bridge", "NONE": "none"}.get(network, "host"),
+        ]
     for mapping in docker.get("port_mappings") or []:
         proto = mapping.get("protocol", "tcp")
         argv += ["-p", f"{mapping['host_port']}:{mapping['container_port']}/{proto}"]
