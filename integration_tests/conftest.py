@@ -54,7 +54,8 @@ def host() -> Any:
 @pytest.fixture(scope="session")
 def expanded_config() -> dict[str, Any]:
     with open("/opt/mesosphere/etc/expanded.config.json") as f:
-        return json.load(f)
+        config: dict[str, Any] = json.load(f)
+    return config
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,7 @@ class Scheduler:
                 )
                 with self.cond:
                     start = self.events.index(event) + 1
-                chosen = None
+                chosen: dict[str, Any] | None = None
                 for offer in event["offers"]["offers"]:
                     if chosen is None and predicate(offer):
                         chosen = offer
@@ -263,7 +263,7 @@ class Scheduler:
                 status["state"] in states or status["state"] in TERMINAL
             )
 
-        status = self.wait_event(match, timeout)["update"]["status"]
+        status: dict[str, Any] = self.wait_event(match, timeout)["update"]["status"]
         if status["state"] not in states:
             raise AssertionError(
                 f"task {task_id} reached {status['state']} instead of {states}: "

@@ -293,10 +293,13 @@ def test_task_journal_entries_by_stream(task: Task) -> None:
             "(wrap tasks in /opt/mesosphere/bin/mesos-journald-logger)"
         )
     for stream, line in (("STDOUT", "STDOUT_LOG"), ("STDERR", "STDERR_LOG")):
+
+        def logged(s: str = stream, ln: str = line) -> Poll[str]:
+            t = session.get(f"{url}?filter=STREAM:{s}", timeout=10).text
+            return Poll(ln in t, t)
+
         text = wait_for(
-            lambda s=stream, ln=line: Poll(
-                ln in (t := session.get(f"{url}?filter=STREAM:{s}", timeout=10).text), t
-            ),
+            logged,
             10,
             f"{line} in the task's journal",
         )

@@ -23,7 +23,8 @@ def epmd_port(host: str) -> int:
                 break
             data += chunk
     assert len(data) == 4, f"{host}: short EPMD reply {data!r}"
-    return struct.unpack("!I", data)[0]
+    (port,) = struct.unpack("!I", data)
+    return int(port)
 
 
 def test_unit_is_running() -> None:

@@ -51,8 +51,13 @@ def zk_mode(host: str) -> str:
 
 def eventually(check: Callable[[], None], seconds: float = CONVERGE_SECONDS) -> None:
     """Run `check` until it passes; after `seconds`, its last failure is in the error."""
+
+    def passes() -> bool:
+        check()
+        return True
+
     wait_for(
-        lambda: check() or True,
+        passes,
         seconds,
         check.__name__,
         transient=(AssertionError, requests.RequestException),

@@ -71,7 +71,7 @@ def scheduler(leader: str) -> Any:
 
 
 def agent_id_of(state: dict[str, Any], host: str) -> str:
-    return next(s["id"] for s in state["slaves"] if s["hostname"] == host)
+    return str(next(s["id"] for s in state["slaves"] if s["hostname"] == host))
 
 
 def on_host(host: str, role: str = "*") -> Any:
@@ -340,7 +340,7 @@ def test_task_stdout_readable_through_files(
     assert marker.encode() in download.content
     assert (
         requests.get(
-            agent + "/files/read", params={"path": "/etc/passwd", "offset": 0}, timeout=5
+            agent + "/files/read", params={"path": "/etc/passwd", "offset": "0"}, timeout=5
         ).status_code
         == 404
     )
@@ -449,7 +449,7 @@ def test_ucr_task_runs_in_image_rootfs(
 def test_task_group_shares_volume_and_shows_nested_containers(
     leader: str, scheduler: Scheduler, agent_hosts: list[str]
 ) -> None:
-    executor = {
+    executor: dict[str, Any] = {
         "type": "DEFAULT",
         "executor_id": {"value": f"pod-{uuid.uuid4().hex[:8]}"},
         "resources": resources(0.1, 32),
@@ -543,14 +543,15 @@ def test_health_checks_set_healthy(scheduler: Scheduler, agent_hosts: list[str])
     scheduler.launch(offer, [http_task, tcp_task, bad_task])
     for task in (http_task, tcp_task):
         tid = task["task_id"]["value"]
-        scheduler.wait_event(
-            lambda e, tid=tid: (
+
+        def healthy(e: dict[str, Any], tid: str = tid) -> bool:
+            return bool(
                 e["type"] == "UPDATE"
                 and e["update"]["status"]["task_id"]["value"] == tid
                 and e["update"]["status"].get("healthy") is True
-            ),
-            30,
-        )
+            )
+
+        scheduler.wait_event(healthy, 30)
         scheduler.kill(tid, offer["agent_id"]["value"])
     status = scheduler.wait_state(bad_task["task_id"]["value"], {"TASK_KILLED"}, 30)
     unhealthy = [

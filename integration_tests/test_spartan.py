@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
-from polling import wait_for
 from kazoo.client import KazooClient
-
+from polling import wait_for
 from systemd_units import show
 
 SPARTANS = ["198.51.100.1", "198.51.100.2", "198.51.100.3"]

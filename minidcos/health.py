@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minidcos.node import Node
-from minidcos.wait import TRANSIENT, http_json, package_port
+from minidcos.wait import TRANSIENT, health_url, http_json
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,8 @@ class NodeHealth:
 
 
 def node_health(node: Node, timeout_s: float = 2.0) -> NodeHealth:
-    url = f"http://{node.ip_address}:{package_port('dcos-diagnostics')}/system/health/v1"
     try:
-        units = http_json(url, timeout=timeout_s).get("units", [])
+        units = http_json(health_url(node), timeout=timeout_s).get("units", [])
     except TRANSIENT as exc:
         return NodeHealth(node, False, {}, type(exc).__name__)
     return NodeHealth(node, True, {str(u["id"]): int(u["health"]) for u in units})

@@ -42,7 +42,8 @@ class Status:
         if self._quiet or not self._tty:
             return
         width = shutil.get_terminal_size().columns - 1
-        text = " ".join(message.split())[:width]
+        indent = message[: len(message) - len(message.lstrip())]
+        text = (indent + " ".join(message.split()))[:width]
         with self._lock:
             self._stream.write("\r\x1b[2K" + text)
             self._stream.flush()

@@ -152,12 +152,14 @@ def has_mesos(master: Node) -> bool:
 
 
 def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
+    port = package_port("mesos", "master")
+
     def probe() -> tuple[bool, str]:
         if not has_mesos(node):
             return True, "skipped: this installer has no Mesos master"
         leaders = set()
         for master in masters:
-            state = http_json(f"http://{master.ip_address}:5050/state")
+            state = http_json(f"http://{master.ip_address}:{port}/state")
             leaders.add(state.get("leader_info", {}).get("hostname", ""))
         ok = len(leaders) == 1 and "" not in leaders
         return ok, f"leaders the masters name: {sorted(leaders)}"
@@ -166,14 +168,16 @@ def mesos_leader_elected(node: Node, masters: Sequence[Node]) -> Check:
 
 
 def mesos_agents_registered(node: Node, agents: Sequence[Node]) -> Check:
+    port = package_port("mesos", "master")
+
     def probe() -> tuple[bool, str]:
         if not has_mesos(node):
             return True, "skipped: this installer has no Mesos master"
-        state = http_json(f"http://{node.ip_address}:5050/state")
+        state = http_json(f"http://{node.ip_address}:{port}/state")
         leader = state.get("leader_info", {}).get("hostname")
         if not leader:
             return False, "no Mesos leader yet"
-        slaves = http_json(f"http://{leader}:5050/slaves")["slaves"]
+        slaves = http_json(f"http://{leader}:{port}/slaves")["slaves"]
         active = {s["hostname"] for s in slaves if s.get("active")}
         missing = sorted(a.ip_address for a in agents if a.ip_address not in active)
         return not missing, f"not registered with {leader}: {missing}" if missing else "all"
@@ -194,6 +198,27 @@ def iam_answers(node: Node) -> Check:
         return proc.returncode == 0 and '"array"' in answer, answer or "no answer"
 
     return Check("IAM answers (dcos-oauth)", node, probe)
+
+
+def cosmos_answers(node: Node) -> Check:
+    """Cosmos lists its package repositories on the master (127.0.0.1 only; ZooKeeper behind)."""
+    port = package_port("cosmos")
+    media = "application/vnd.dcos.package.repository.list-{}+json;charset=utf-8;version=v1"
+
+    def probe() -> tuple[bool, str]:
+        proc = node.run(
+            [
+                "curl", "-sS", "--max-time", "5", "-X", "POST", "-d", "{}",
+                "-H", "Content-Type: " + media.format("request"),
+                "-H", "Accept: " + media.format("response"),
+                f"http://127.0.0.1:{port}/package/repository/list",
+            ],
+            check=False,
+        )  # fmt: skip
+        answer = (proc.stdout or proc.stderr).decode().strip()
+        return proc.returncode == 0 and '"repositories"' in answer, answer or "no answer"
+
+    return Check("Cosmos answers (package repositories)", node, probe)
 
 
 def leader_mesos_resolves(node: Node, masters: Sequence[Node]) -> Check:
@@ -281,16 +306,22 @@ def metronome_answers(node: Node) -> Check:
     return Check("Metronome answers through Admin Router", node, probe)
 
 
-def units_healthy(node: Node) -> Check:
+def health_url(node: Node) -> str:
+    """Where the node's /system/health/v1 answers from the host."""
     # Diagnostics listens on its own TCP port on masters; on agents Admin
     # Router Agent fronts it, as in DC/OS.
     if node.role is Role.MASTER:
         port = package_port("dcos-diagnostics")
     else:
         port = package_port("adminrouter", "agent")
+    return f"http://{node.ip_address}:{port}/system/health/v1"
+
+
+def units_healthy(node: Node) -> Check:
+    url = health_url(node)
 
     def probe() -> tuple[bool, str]:
-        health = http_json(f"http://{node.ip_address}:{port}/system/health/v1")
+        health = http_json(url)
         bad = [
             f"{u['id']}: {u.get('output') or 'unhealthy'}"
             for u in health.get("units", [])
@@ -317,6 +348,7 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
         checks += [mesos_leader_elected(masters[0], masters)]
         checks += [mesos_agents_registered(masters[0], agents)]
     checks += [iam_answers(m) for m in masters]
+    checks += [cosmos_answers(m) for m in masters]
     checks += [leader_mesos_resolves(n, masters) for n in nodes]
     checks += [marathon_registered(masters[0])]
     checks += [metronome_answers(m) for m in masters]

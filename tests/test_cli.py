@@ -252,3 +252,19 @@ def test_engine_that_does_not_answer_is_one_clear_error(tmp_path: Path) -> None:
     assert proc.stderr.startswith("Error: the Docker engine does not answer")
     assert "bash setup.sh --host-only" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_public_resolver_is_warned_about(
+    cli: Cli, provider: FakeProvider, tmp_path: Path
+) -> None:
+    from minidcos.installer import build
+
+    installer = build.build(tmp_path / "dcos_generate_config.sh")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("resolvers: [8.8.8.8]\n")
+    result = cli(
+        "docker", "create", str(installer), "-c", "pub", "--no-wait", "--extra-config", str(extra)
+    )
+    assert result.code == 0, result.err
+    assert "warning: resolvers: 8.8.8.8 is public" in result.err
+    assert "sent off this machine" in result.err

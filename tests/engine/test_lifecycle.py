@@ -160,3 +160,24 @@ def test_wait_on_bare_nodes_fails_at_once(bare_cluster: Cluster, tmp_path: Path)
     bundle = next(tmp_path.glob("minidcos-logs-*"))
     assert str(bundle) in str(info.value)
     assert (bundle / f"master_0-{bare_cluster.masters[0].ip_address}.units.txt").is_file()
+
+
+def test_named_volumes_made_by_create_go_with_destroy(
+    provider: DockerProvider, cluster_id: str
+) -> None:
+    api = docker.from_env().api
+    users = f"{cluster_id}-users-own"
+    made = f"{cluster_id}-made-for-it"
+    api.create_volume(users)  # the user's own: kept by destroy
+    try:
+        mounts = (Mount(users, "/users"), Mount(made, "/made"))
+        cluster = Cluster.create(
+            ClusterSpec(1, 0, 0, cluster_id, custom_volumes=mounts), provider=provider
+        )
+        master = cluster.masters[0]
+        master.run(["sh", "-c", "echo kept > /users/file && echo gone > /made/file"])
+        assert cluster.destroy() is True
+        names = {v["Name"] for v in api.volumes().get("Volumes") or []}
+        assert users in names and made not in names
+    finally:
+        api.remove_volume(users, force=True)

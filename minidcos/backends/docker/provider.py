@@ -239,9 +239,9 @@ class DockerProvider:
             # so that the other nodes' threads stop and cleanup can begin.
             cancelled = threading.Event()
             pool = ThreadPoolExecutor(max_workers=min(16, len(plan.nodes)))
-            futures = [pool.submit(start, n) for n in plan.nodes]
             nodes: list[NodeRecord] = []
             try:
+                futures = [pool.submit(start, n) for n in plan.nodes]
                 for future in futures:
                     nodes.append(future.result())
             except BaseException:

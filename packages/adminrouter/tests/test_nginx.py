@@ -107,7 +107,8 @@ def node() -> Iterator[Node]:
         for role in ("master", "agent"):
             node.sh(
                 f"mkdir -p /run/dcos/adminrouter/tmp /run/dcos/adminrouter/cache && "
-                f"printf 'upstream mesos_local {{ server 127.0.0.1:{5050 if role == 'master' else 5051}; }}\\n'"
+                "printf 'upstream mesos_local "
+                f"{{ server 127.0.0.1:{5050 if role == 'master' else 5051}; }}\\n'"
                 f" > /run/dcos/adminrouter/node.conf && "
                 f"(UPSTREAM_MESOS=http://127.0.0.1:5050 CACHE_POLL_PERIOD=1 nginx "
                 f"-p /opt/mesosphere/active/adminrouter/nginx/ -c conf/nginx.{role}.conf "
@@ -204,6 +205,29 @@ def test_metadata(node: Node) -> None:
     assert node.json("/dcos-metadata/dcos-version.json")["version"] == "1.10-test"
     assert "uiConfiguration" in node.json("/dcos-metadata/ui-config.json")
     assert "mesos" in node.json("/pkgpanda/active.buildinfo.full.json")
+
+
+def test_cosmos_locations(node: Node) -> None:
+    assert node.json("/package/search", "-X POST")["path"] == "/package/search"
+    assert node.json("/cosmos/service/describe", "-X POST")["path"] == "/service/describe"
+    assert node.json("/capabilities") == {
+        "port": 7070,
+        "path": "/capabilities",
+        "query": "",
+        "cookie": "",
+    }
+
+
+def test_local_universe_is_served_with_its_media_type(node: Node) -> None:
+    node.sh(
+        "mkdir -p /opt/mesosphere/active/universe/repo && "
+        "echo '{\"packages\": []}' > /opt/mesosphere/active/universe/repo/universe.json"
+    )
+    status, headers, body = node.curl("/universe/repo")
+    assert status == 200 and body.strip() == '{"packages": []}'
+    assert headers["content-type"] == (
+        "application/vnd.dcos.universe.repo+json;charset=utf-8;version=v4"
+    )
 
 
 def test_agent_admin_router_fronts_the_local_agent(node: Node) -> None:

@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import pytest
-
 from dcos_diagnostics import cluster, views
 from dcos_diagnostics.cluster import ClusterNode
 
@@ -95,14 +94,19 @@ def test_views_have_exact_field_sets(report: dict[str, Any]) -> None:
     assert all(set(n) == {"host_ip", "health", "role"} for n in nodes)
     assert views.node(report, "192.0.2.3") == {"host_ip": "192.0.2.3", "health": 0, "role": "agent"}
     unit_fields = {"id", "name", "health", "description"}
-    assert all(set(u) == unit_fields for u in views.node_units(report, "192.0.2.1")["units"])
+    node_units = views.node_units(report, "192.0.2.1")
+    assert node_units is not None
+    assert all(set(u) == unit_fields for u in node_units["units"])
     assert all(set(u) == unit_fields for u in views.units(report)["units"])
     one = views.node_unit(report, "192.0.2.2", "dcos-exhibitor.service")
+    assert one is not None
     assert set(one) == {"id", "health", "output", "description", "help", "name"}
     assert one["output"] == "dead" and one["help"]
-    masters = views.unit_nodes(report, "dcos-exhibitor.service")["nodes"]
-    assert [n["host_ip"] for n in masters] == ["192.0.2.1", "192.0.2.2"]
+    unit_nodes = views.unit_nodes(report, "dcos-exhibitor.service")
+    assert unit_nodes is not None
+    assert [n["host_ip"] for n in unit_nodes["nodes"]] == ["192.0.2.1", "192.0.2.2"]
     detail = views.unit_node(report, "dcos-exhibitor.service", "192.0.2.2")
+    assert detail is not None
     assert set(detail) == {"host_ip", "health", "role", "output", "help"}
     assert detail["health"] == 1 and detail["output"] == "dead"
 

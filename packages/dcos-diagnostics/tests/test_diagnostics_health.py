@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from dcos_diagnostics import health
 from dcos_internal_utils.systemd import UnitState
 

@@ -23,13 +23,17 @@ def test_serves_tcp_and_unix_at_once(tmp_path: Path) -> None:
         try:
             # A TCP site names itself http://host:port; a Unix one http://unix:path:
             tcp_site = next(s for s in runner.sites if "unix" not in s.name)
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"{tcp_site.name}/hello") as response:
-                    assert (await response.json()) == {"path": "/hello"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{tcp_site.name}/hello") as response,
+            ):
+                assert (await response.json()) == {"path": "/hello"}
             connector = aiohttp.UnixConnector(path=sock_path)
-            async with aiohttp.ClientSession(connector=connector) as session:
-                async with session.get("http://localhost/hello") as response:
-                    assert response.status == 200
+            async with (
+                aiohttp.ClientSession(connector=connector) as session,
+                session.get("http://localhost/hello") as response,
+            ):
+                assert response.status == 200
         finally:
             await runner.cleanup()
 

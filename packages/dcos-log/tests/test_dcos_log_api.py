@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from dcos_log import app as app_module
+from dcos_log import sandbox
 from dcos_log.app import Mesos, make_app
 from fake_journal import JournalStore, cursor_of
 
@@ -279,4 +279,4 @@ def test_unknown_task_is_an_error(tmp_path: Path) -> None:
 def test_sandbox_cursor(tmp_path: Path, cursor: str, expected: int) -> None:
     path = tmp_path / "f"
     path.write_text("abc\n")
-    assert app_module.sandbox.start_offset(path, cursor) == expected
+    assert sandbox.start_offset(path, cursor) == expected

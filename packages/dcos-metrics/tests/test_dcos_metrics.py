@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from dcos_internal_utils import http, statsd_registration
+from dcos_internal_utils.docker import Docker
 from dcos_internal_utils.http import Request
 from dcos_metrics import api, statsd
 from dcos_metrics.containers import ContainerMetrics
@@ -21,7 +22,7 @@ from dcos_metrics.node import CpuSampler, node_datapoints
 CID, FID, EID = "5e1f-cafe", "fw-0001", "app.7a1c"
 
 
-class FakeDocker:
+class FakeDocker(Docker):
     def available(self) -> bool:
         return False
 
@@ -48,6 +49,7 @@ def agent() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            body: Any
             if self.path == "/state":
                 body = agent_state()
             elif self.path == "/containers":
@@ -83,7 +85,7 @@ def metrics(agent: str, tmp_path: Path) -> Iterator[api.Metrics]:
         lambda: agent,
         FakeDocker(),
         statistics,
-        lambda cid: {},  # type: ignore[arg-type]
+        lambda cid: {},
     )
     server = statsd.StatsdServer(tmp_path / "statsd.json", host="127.0.0.1")
     server.start()

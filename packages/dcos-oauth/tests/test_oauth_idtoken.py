@@ -19,7 +19,9 @@ LOCAL_PEM = localissuer.new_key_pem()
 
 
 def jwk_of(key: Any, kid: str) -> dict[str, Any]:
-    jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    # PyJWT 2.6 (Debian 12's) leaves to_jwk unannotated.
+    public = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())  # type: ignore[no-untyped-call]
+    jwk: dict[str, Any] = json.loads(public)
     return {**jwk, "kid": kid}
 
 

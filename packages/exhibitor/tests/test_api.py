@@ -75,7 +75,8 @@ def test_cluster_list_form_for_curator(router: Router) -> None:
         "count=3&server0=127.0.0.1&server1=127.0.0.2&server2=127.0.0.3&port=2181"
     )
     assert (
-        list_form(make_ensemble(["192.0.2.1"], "192.0.2.1")) == "count=1&server0=192.0.2.1&port=2181"
+        list_form(make_ensemble(["192.0.2.1"], "192.0.2.1"))
+        == "count=1&server0=192.0.2.1&port=2181"
     )
 
 

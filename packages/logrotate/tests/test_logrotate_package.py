@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 ACTIVE = "/opt/mesosphere/active/logrotate/"
 
 
-def buildinfo() -> dict:
-    return json.loads((PACKAGE / "buildinfo.json").read_text())
+def buildinfo() -> dict[str, Any]:
+    info: dict[str, Any] = json.loads((PACKAGE / "buildinfo.json").read_text())
+    return info
 
 
 def test_every_listed_unit_exists() -> None:

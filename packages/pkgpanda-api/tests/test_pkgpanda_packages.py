@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from dcos_internal_utils.http import Request, Response
 from pkgpanda_api import api, packages
 

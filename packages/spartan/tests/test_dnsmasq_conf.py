@@ -118,8 +118,12 @@ def test_no_masters_keeps_mesos_local_instead_of_leaking_upstream() -> None:
 
 
 def test_forward_zones_dict_and_list_forms() -> None:
-    as_dict = config(dns_forward_zones=json.dumps({"a.contoso.com": ["203.0.113.1:53", "203.0.113.2"]}))
-    as_list = config(dns_forward_zones=json.dumps([["a.contoso.com", ["203.0.113.1:53", "203.0.113.2"]]]))
+    as_dict = config(
+        dns_forward_zones=json.dumps({"a.contoso.com": ["203.0.113.1:53", "203.0.113.2"]})
+    )
+    as_list = config(
+        dns_forward_zones=json.dumps([["a.contoso.com", ["203.0.113.1:53", "203.0.113.2"]]])
+    )
     for cfg in (as_dict, as_list):
         out = lines(render(cfg))
         assert "server=/a.contoso.com/203.0.113.1" in out

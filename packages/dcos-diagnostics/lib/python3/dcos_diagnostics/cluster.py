@@ -94,7 +94,10 @@ HTTPGet = Callable[[str, int, str, float], tuple[int, dict[str, str], bytes]]
 
 
 def mesos_view(masters: list[str], get: HTTPGet = _http_get) -> MesosView | None:
-    """The leader (any master's /master/redirect names it) and its /slaves; None if Mesos is down."""
+    """The leader (any master's /master/redirect names it) and its /slaves.
+
+    None if Mesos is down.
+    """
     for master in masters:
         try:
             status, headers, _ = get(master, MESOS_PORT, "/master/redirect", MESOS_TIMEOUT)

@@ -16,7 +16,8 @@ import asyncio
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -52,7 +53,7 @@ def run(
     app: web.Application,
     tcp: list[tuple[str, int]] | None = None,
     unix: list[str] | None = None,
-    main: Callable[[], Awaitable[None]] | None = None,
+    main: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Serve `app` (and run `main` beside it, if given) until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -63,7 +64,7 @@ def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         runner = await serve(app, tcp, unix)
-        task = asyncio.create_task(main()) if main is not None else None
+        task: asyncio.Task[None] | None = asyncio.create_task(main()) if main else None
         waiters = [asyncio.create_task(stop.wait())] + ([task] if task else [])
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         if task is not None and task in done:

@@ -24,12 +24,14 @@ def etc_path(name: str) -> Path:
 def expanded_config() -> dict[str, Any]:
     """The full config genconf calculated (/opt/mesosphere/etc/expanded.config.json)."""
     with open(etc_path("expanded.config.json")) as f:
-        return json.load(f)
+        config: dict[str, Any] = json.load(f)
+    return config
 
 
 def dcos_version() -> dict[str, Any]:
     with open(etc_path("dcos-version.json")) as f:
-        return json.load(f)
+        version: dict[str, Any] = json.load(f)
+    return version
 
 
 def cluster_id() -> str:

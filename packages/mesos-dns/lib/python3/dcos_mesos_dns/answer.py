@@ -24,7 +24,7 @@ import random
 import struct
 from dataclasses import dataclass
 
-from dnslib import AAAA, QTYPE, RCODE, RR, SOA, SRV, A, DNSHeader, DNSQuestion, DNSRecord, NS
+from dnslib import AAAA, NS, QTYPE, RCODE, RR, SOA, SRV, A, DNSHeader, DNSQuestion, DNSRecord
 
 from dcos_mesos_dns.records import Records
 
@@ -200,7 +200,7 @@ class Answerer:
 
     def _fit(self, reply: DNSRecord, limit: int) -> bytes:
         """Packed, cut to `limit` bytes: additional records first, then answers from the end."""
-        data = reply.pack()
+        data: bytes = reply.pack()
         if len(data) <= limit:
             return data
         reply.ar = []

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -24,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-
 from dcos_internal_utils import mesos_leader, recordio
 from dcos_internal_utils import zk as dcos_zk
 from dcos_internal_utils.mesos_leader import MasterInfo
@@ -191,10 +191,8 @@ class Follower:
     async def _refresh_loop(self, session: aiohttp.ClientSession) -> None:
         while True:
             wait = self.config.refresh_seconds if self.stream_up else POLL_SECONDS
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.refresh.wait(), wait)
-            except TimeoutError:
-                pass
             self.refresh.clear()
             leader = self.leader
             if leader is None:

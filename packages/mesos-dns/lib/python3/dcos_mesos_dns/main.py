@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 import aiohttp
-
 from dcos_internal_utils import aio
 
 from dcos_mesos_dns import config as mesos_dns_config

@@ -15,9 +15,9 @@ import logging
 import os
 from typing import Any
 
-from kazoo.exceptions import NoNodeError  # type: ignore[import-untyped]
-from kazoo.protocol.states import KazooState  # type: ignore[import-untyped]
-from kazoo.recipe.watchers import ChildrenWatch  # type: ignore[import-untyped]
+from kazoo.exceptions import NoNodeError
+from kazoo.protocol.states import KazooState
+from kazoo.recipe.watchers import ChildrenWatch
 
 from dcos_metronome.service import JobService
 

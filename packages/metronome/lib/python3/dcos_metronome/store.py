@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kazoo.exceptions import NoNodeError  # type: ignore[import-untyped]
+from kazoo.exceptions import NoNodeError
 
 from dcos_metronome import model
 

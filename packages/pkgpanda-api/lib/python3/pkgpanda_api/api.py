@@ -36,12 +36,13 @@ def make_router(root: Path) -> Router:
 
     # As DC/OS's pkgpanda (Flask) does, a listing without its slash redirects.
     # The Location is a path: Admin Router is the only client-facing host.
+    def redirect_to_slash(listing: str) -> None:
+        @router.get(f"{PREFIX}/{listing}")
+        def redirect(request: Request) -> Response:
+            return Response(status=301, headers={"Location": f"{PREFIX}/{listing}/"})
+
     for listing in ("repository", "active"):
-        router.get(f"{PREFIX}/{listing}")(
-            lambda request, listing=listing: Response(
-                status=301, headers={"Location": f"{PREFIX}/{listing}/"}
-            )
-        )
+        redirect_to_slash(listing)
 
     @router.get(PREFIX + "/repository/")
     def repository(request: Request) -> Response:

@@ -183,10 +183,11 @@ class Master:
         loop = asyncio.get_running_loop()
         for framework in self.frameworks.values():
             timeout = float(framework.info.get("failover_timeout", 0.0))
-            framework.failover_handle = loop.call_later(
-                max(timeout, 0.0),
-                lambda fid=framework.id: self.spawn(self._failover_expired(fid)),
-            )
+
+            def expire(fid: str = framework.id) -> None:
+                self.spawn(self._failover_expired(fid))
+
+            framework.failover_handle = loop.call_later(max(timeout, 0.0), expire)
         log.info(
             "elected leader %s; recovered %d agents, %d frameworks from the registry",
             self.id,

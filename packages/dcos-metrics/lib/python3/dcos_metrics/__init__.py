@@ -1,0 +1,1 @@
+"""dcos-metrics: node, container and application metrics over DC/OS's /system/v1/metrics API."""
