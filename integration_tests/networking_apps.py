@@ -83,9 +83,46 @@ def wait_healthy(app_id: str, count: int) -> dict[str, Any]:
         done = current["tasksHealthy"] == count and len(current["tasks"]) == count
         return Poll(done and not current["deployments"], current, str(current["tasksHealthy"]))
 
-    found = wait_for(probe, DEPLOY_TIMEOUT_S, f"{count} healthy tasks of {app_id}",
-                     transient=TRANSIENT)
+    found = wait_for(
+        probe, DEPLOY_TIMEOUT_S, f"{count} healthy tasks of {app_id}", transient=TRANSIENT
+    )
     return dict(found)
+
+
+_image_check: dict[str, str] = {}
+
+
+def docker_image_missing(image: str = test_helpers.DEFAULT_DOCKER_IMAGE) -> str:
+    """Why a Docker app of `image` cannot run on the agents ("" if it can), asked once."""
+    if "answer" not in _image_check:
+        app_id = f"/networking/image-check-{short_id()}"
+        deploy(
+            {
+                "id": app_id,
+                "cmd": "sleep 1000",
+                "cpus": 0.05,
+                "mem": 16,
+                "acceptedResourceRoles": ["*", "slave_public"],
+                "container": {"type": "DOCKER", "docker": {"image": image}},
+            }
+        )
+
+        def started_or_failed() -> Poll[str]:
+            current = get_app(app_id)
+            failure = (current.get("lastTaskFailure") or {}).get("message", "")
+            if "no registry" in failure or "not on this agent" in failure:
+                return Poll(True, failure)
+            return Poll(current["tasksRunning"] == 1, "", failure)
+
+        try:
+            _image_check["answer"] = str(
+                wait_for(
+                    started_or_failed, DEPLOY_TIMEOUT_S, "the image check", transient=TRANSIENT
+                )
+            )
+        finally:
+            delete(app_id)
+    return _image_check["answer"]
 
 
 def endpoint(task: dict[str, Any]) -> tuple[str, int]:

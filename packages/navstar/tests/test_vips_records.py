@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from dcos_navstar.labels import label
 from dcos_navstar.records import Record, all_records, hosts_file
@@ -12,7 +13,7 @@ from tasks_data import AGENTS, BRIDGE, FRAMEWORKS, HOST_WEB, OVERLAY, task
 WEB = Vip("tcp", "web.marathon.l4lb.thisdcos.directory", 80)
 
 
-def table(*tasks: dict) -> dict[Vip, set[Backend]]:
+def table(*tasks: dict[str, Any]) -> dict[Vip, set[Backend]]:
     return vip_table([Task.from_v1(t) for t in tasks], FRAMEWORKS, AGENTS)
 
 
@@ -111,7 +112,7 @@ def test_subscribed_resets_everything() -> None:
     assert list(state.tasks) == [("fw-marathon", "web.1")]
 
 
-def records_of(t: dict) -> dict[str, str]:
+def records_of(t: dict[str, Any]) -> dict[str, str]:
     found = all_records([Task.from_v1(t)], FRAMEWORKS, AGENTS, {})
     return {r.name.split(".")[2]: r.ip for r in found}
 

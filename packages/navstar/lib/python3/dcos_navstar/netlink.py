@@ -17,6 +17,7 @@ import json
 import logging
 import subprocess
 from collections.abc import Iterable
+from typing import Any
 
 log = logging.getLogger("navstar.netlink")
 
@@ -40,7 +41,7 @@ def run_batch(commands: list[str]) -> None:
             log.warning("%s -batch: %s", tool, proc.stderr.strip())
 
 
-def ip_json(*args: str) -> list[dict]:
+def ip_json(*args: str) -> list[dict[str, Any]]:
     proc = subprocess.run(["ip", "-json", *args], capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout.strip():
         return []

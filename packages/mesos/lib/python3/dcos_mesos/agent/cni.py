@@ -93,7 +93,7 @@ async def detach(container_id: str, name: str, config_dir: Path, plugins_dir: st
     if config is not None and Path(netns_path(container_id)).exists():
         try:
             await _plugin("DEL", config, container_id, plugins_dir)
-        except (LaunchError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, LaunchError, OSError) as exc:
             log.warning("CNI DEL for %s: %s", container_id, exc)
     await run(["ip", "netns", "del", netns_name(container_id)])
 
