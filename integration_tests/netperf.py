@@ -7,6 +7,7 @@ The integration suite imports it; the benchmarks run it on a node through
     python3 netperf.py dns --server 198.51.100.1 --name leader.mesos --qps 5000 --seconds 10
     python3 netperf.py tcp --host 198.18.0.7 --port 5201 --seconds 5
     python3 netperf.py connect --host 198.18.0.7 --port 80 --seconds 3
+    python3 netperf.py accept --port 80     (the server `connect` measures against)
 
 Each prints one JSON object. dnsperf's per-query latencies (`-v`) go to a file
 on tmpfs rather than a pipe, so that writing them costs the node as little as
@@ -98,6 +99,14 @@ def connect(host: str, port: int, seconds: float) -> dict[str, Any]:
     return {"connections": count, "per_s": round(count / (time.monotonic() - started))}
 
 
+def accept(port: int) -> None:
+    """A server for `connect`: accept each connection and close it at once (runs until killed)."""
+    with socket.create_server(("0.0.0.0", port), backlog=1024, reuse_port=True) as server:
+        while True:
+            conn, _ = server.accept()
+            conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -107,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p_dns.add_argument("--name", required=True)
     p_dns.add_argument("--qps", type=int, default=1000)
     p_dns.add_argument("--seconds", type=float, default=5)
+    p_accept = sub.add_parser("accept")
+    p_accept.add_argument("--port", type=int, required=True)
     for name in ("tcp", "connect"):
         p = sub.add_parser(name)
         p.add_argument("--host", required=True)
@@ -115,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.what == "dns":
         result = dns(args.server, args.name, args.qps, args.seconds, args.port)
+    elif args.what == "accept":
+        accept(args.port)
+        return 0
     elif args.what == "tcp":
         result = tcp(args.host, args.port, args.seconds)
     else:

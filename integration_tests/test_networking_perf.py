@@ -22,6 +22,7 @@ import pytest
 from polling import wait_for
 
 SPARTAN = "198.51.100.1"
+NETPERF = "/opt/mesosphere/active/dcos-integration-test/netperf.py"
 QPS = 1000
 SECONDS = 2
 
@@ -74,11 +75,11 @@ def test_dns_latency_through_spartan(lb_enabled: None) -> None:
 
 
 def iperf_app(vip_name: str) -> dict[str, Any]:
-    """iperf3's server on the first port and a plain HTTP server (for connection rates) on the
-    second, each behind a named VIP."""
+    """iperf3's server on the first port and an accept-and-close server (for connection rates)
+    on the second, each behind a named VIP."""
     return {
         "id": f"/networking/iperf-{net.short_id()}",
-        "cmd": "iperf3 -s -p $PORT0 & exec python3 -m http.server --bind 0.0.0.0 $PORT1",
+        "cmd": "iperf3 -s -p $PORT0 & exec python3 " + NETPERF + " accept --port $PORT1",
         "cpus": 0.1,
         "mem": 64,
         "acceptedResourceRoles": ["*", "slave_public"],
@@ -109,27 +110,27 @@ def test_vip_throughput_against_the_direct_path(lb_enabled: None) -> None:
         transient=net.TRANSIENT,
     )
     vip_host = f"{vip_name}.marathon.l4lb.thisdcos.directory"
-    iperf_direct, http_direct = (
+    iperf_direct, accept_direct = (
         (task["host"], int(task["ports"][0])),
         (task["host"], int(task["ports"][1])),
     )
-    for port, direct in ((5201, iperf_direct), (80, http_direct)):
+    for port, direct in ((5201, iperf_direct), (80, accept_direct)):
         wait_for(
             functools.partial(vip_lists, f"{vip_host}:{port}", direct),
             net.ROUTE_TIMEOUT_S,
             f"{vip_host}:{port} listing its backend",
             transient=net.TRANSIENT,
         )
-    paths = {"direct": (iperf_direct, http_direct), "vip": ((vip_host, 5201), (vip_host, 80))}
+    paths = {"direct": (iperf_direct, accept_direct), "vip": ((vip_host, 5201), (vip_host, 80))}
     results: dict[str, dict[str, Any]] = {}
-    for label, ((host, port), (http_host, http_port)) in paths.items():
+    for label, ((host, port), (accept_host, accept_port)) in paths.items():
         throughput = wait_for(
             functools.partial(netperf.tcp, host, port, SECONDS),
             net.ROUTE_TIMEOUT_S,
             f"iperf3 to {host}:{port}",
             transient=(OSError, RuntimeError, ValueError),
         )
-        results[label] = {**throughput, **netperf.connect(http_host, http_port, 1)}
+        results[label] = {**throughput, **netperf.connect(accept_host, accept_port, 1)}
         print(f"{label:<7} {host}:{port}  {results[label]}")
     print(
         f"throughput VIP / direct: {results['vip']['gbit_s'] / results['direct']['gbit_s']:.2f}; "
