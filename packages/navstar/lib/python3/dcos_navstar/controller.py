@@ -113,14 +113,16 @@ class Controller:
             named_ips = self.named_ips
             named = await asyncio.to_thread(lambda: {n: named_ips.address(n) for n in names})
             views = resolve(table, named)
+        records = all_records(tasks, self.state.frameworks, self.state.agents, named)
+        await asyncio.to_thread(self._program, views, records)
+        # The API shows what the kernel and spartan have, never what is still to come.
         self.vips = views
-        self.records = all_records(tasks, self.state.frameworks, self.state.agents, named)
-        await asyncio.to_thread(self._program, views)
+        self.records = records
         self.synced.set()
 
-    def _program(self, views: list[VipView]) -> None:
-        if write_atomically(self.records_path, hosts_file(self.records)):
-            log.info("records: %d", len(self.records))
+    def _program(self, views: list[VipView], records: list[Record]) -> None:
+        if write_atomically(self.records_path, hosts_file(records)):
+            log.info("records: %d", len(records))
         if not self.settings.enable_lb:
             return
         overlay = self.settings.overlay_networks() if self.settings.overlay_enabled else []
