@@ -121,10 +121,14 @@ class Controller:
         self.synced.set()
 
     def _program(self, views: list[VipView], records: list[Record]) -> None:
+        # Rules and addresses first, names last: a name never points at a VIP
+        # that does not work yet.
+        if self.settings.enable_lb:
+            self._program_vips(views)
         if write_atomically(self.records_path, hosts_file(records)):
             log.info("records: %d", len(records))
-        if not self.settings.enable_lb:
-            return
+
+    def _program_vips(self, views: list[VipView]) -> None:
         overlay = self.settings.overlay_networks() if self.settings.overlay_enabled else []
         ruleset = build_ruleset(views, local_bridge_subnets(), overlay)
         script = nft.render(ruleset)
