@@ -400,11 +400,14 @@ class Agent:
         if record.kind != "docker" and network:
             if record.id not in self.cni_networks:
                 # One namespace per executor container: a pod's tasks share it.
+                try:
+                    self.container_ips[record.id] = await cni.attach(
+                        record.id, network, self.cni_config_dir, self.cni_plugins_dir
+                    )
+                except LaunchError:
+                    await cni.detach(record.id, network, self.cni_config_dir, self.cni_plugins_dir)
+                    raise
                 self.cni_networks[record.id] = network
-                self.save(record)
-                self.container_ips[record.id] = await cni.attach(
-                    record.id, network, self.cni_config_dir, self.cni_plugins_dir
-                )
             spec.netns = cni.netns_path(record.id)
         if record.kind == "docker":
             docker_image = (container.get("docker") or {}).get("image", "")
@@ -565,9 +568,8 @@ class Agent:
         if (record.kind != "docker" and not task.container_id) or task.container_id:
             await self.bundles.destroy(cid)
         if record.id in self.cni_networks and not record.live_tasks():
-            await cni.detach(
-                record.id, self.cni_networks[record.id], self.cni_config_dir, self.cni_plugins_dir
-            )
+            network = self.cni_networks.pop(record.id)
+            await cni.detach(record.id, network, self.cni_config_dir, self.cni_plugins_dir)
         if (
             record.kind == "group"
             and task.state in ("TASK_FAILED", "TASK_KILLED")
