@@ -108,7 +108,9 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
         "MemoryAccounting=yes",
         "BlockIOAccounting=yes",
         "SendSIGKILL=yes",
-        "ExecStopPost="
+        # "+": as root whatever User= says, so that it can read the cgroup and,
+        # from a container's own network namespace, reach the agent.
+        "ExecStopPost=+"
         + " ".join(
             shlex.quote(a)
             for a in [
