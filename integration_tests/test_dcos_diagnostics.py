@@ -21,8 +21,15 @@ BASE = "/system/health/v1"
 MASTER_PORT = 80  # Admin Router
 AGENT_PORT = 61001  # Admin Router Agent
 MASTERS = set(filter(None, os.environ.get("MASTER_HOSTS", "").split(",")))
-HEALTH_FIELDS = {"units", "hostname", "ip", "dcos_version", "node_role", "mesos_id",
-                 "dcos_diagnostics_version"}
+HEALTH_FIELDS = {
+    "units",
+    "hostname",
+    "ip",
+    "dcos_version",
+    "node_role",
+    "mesos_id",
+    "dcos_diagnostics_version",
+}
 UNIT_FIELDS = {"id", "health", "output", "description", "help", "name"}
 UNIT_SUMMARY_FIELDS = {"id", "name", "health", "description"}
 NODE_FIELDS = {"host_ip", "health", "role"}
@@ -168,8 +175,9 @@ def test_units_of_the_cluster(
             nodes = get(master, f"/units/{unit_id}/nodes")
             assert set(nodes) == {"nodes"}
             assert_node_list(nodes["nodes"])
-            running_it = {ip for ip, a in node_health.items()
-                          if unit_id in {u["id"] for u in a["units"]}}
+            running_it = {
+                ip for ip, a in node_health.items() if unit_id in {u["id"] for u in a["units"]}
+            }
             assert {n["host_ip"] for n in nodes["nodes"]} == running_it, unit_id
             for node in nodes["nodes"]:
                 detail = get(master, f"/units/{unit_id}/nodes/{node['host_ip']}")
@@ -177,16 +185,18 @@ def test_units_of_the_cluster(
                 assert detail["help"] and detail["role"] == roles[detail["host_ip"]]
 
 
-def test_mesos_ids_are_mesos_own(master_hosts: list[str],
-                                  node_health: dict[str, dict[str, Any]]) -> None:
+def test_mesos_ids_are_mesos_own(
+    master_hosts: list[str], node_health: dict[str, dict[str, Any]]
+) -> None:
     response = _session.get(f"http://{master_hosts[0]}/mesos/master/state", timeout=15)
     state = response.json()
     agents = {s["pid"].split("@")[1].rsplit(":", 1)[0]: s["id"] for s in state["slaves"]}
     for ip, answer in node_health.items():
         if ip in agents:
             assert answer["mesos_id"] == agents[ip], ip
-    leaders = [ip for ip, n in get(master_hosts[0], "/report", fresh=True)["Nodes"].items()
-               if n["Leader"]]
+    leaders = [
+        ip for ip, n in get(master_hosts[0], "/report", fresh=True)["Nodes"].items() if n["Leader"]
+    ]
     assert leaders == [state["leader"].split("@")[1].rsplit(":", 1)[0]]
 
 
@@ -217,7 +227,8 @@ def test_report_has_every_node_and_every_unit_is_healthy(
         unhealthy = [
             f"{unit_id} on {node['IP']}: {node['Output'].get(unit_id, '')}"
             for unit_id, unit in report["Units"].items()
-            for node in unit["Nodes"] if node["Health"] != 0
+            for node in unit["Nodes"]
+            if node["Health"] != 0
         ]
         assert not unhealthy, "\n".join(unhealthy)
         assert all(unit["Health"] == 0 for unit in report["Units"].values())

@@ -30,7 +30,9 @@ def epmd_port(host: str) -> int:
 def test_unit_is_running() -> None:
     out = subprocess.run(
         ["systemctl", "show", "dcos-epmd.service", "--property=ActiveState,SubState"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert "ActiveState=active" in out and "SubState=running" in out, out
 

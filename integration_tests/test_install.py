@@ -38,8 +38,15 @@ def test_packages_are_active() -> None:
     for name, target in active.items():
         assert target.startswith(f"../packages/{name}--"), (name, target)
         assert (MESOSPHERE / "active" / name / "buildinfo.json").is_file()
-    for name in ("dcos-config", "dcos-metadata", "exhibitor", "spartan", "dcos-diagnostics",
-                 "pkgpanda-api", "dcos-integration-test"):
+    for name in (
+        "dcos-config",
+        "dcos-metadata",
+        "exhibitor",
+        "spartan",
+        "dcos-diagnostics",
+        "pkgpanda-api",
+        "dcos-integration-test",
+    ):
         assert name in active, name
     buildinfo = json.loads((MESOSPHERE / "active.buildinfo.full.json").read_text())
     assert set(buildinfo) == set(active)
@@ -68,8 +75,11 @@ def test_units_are_linked_into_dcos_target(host: Any) -> None:
 
 def test_units_verify(host: Any) -> None:
     """`systemd-analyze verify` passes for every DC/OS unit, as DC/OS's test_units.py asks."""
-    units = sorted(str(p) for p in Path("/etc/systemd/system").glob("dcos-*")
-                   if p.suffix in (".service", ".socket", ".timer"))
+    units = sorted(
+        str(p)
+        for p in Path("/etc/systemd/system").glob("dcos-*")
+        if p.suffix in (".service", ".socket", ".timer")
+    )
     result = host.run("systemd-analyze verify " + " ".join(units))
     assert result.rc == 0, result.stderr
 

@@ -39,14 +39,16 @@ def test_both_shipped_configs_parse(tmp_path: Path) -> None:
     for config in sorted(CONFIG_DIR.glob("logrotate_*.conf")):
         out = subprocess.run(
             ["logrotate", "--debug", "--state", str(tmp_path / "state"), str(config)],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         assert out.returncode == 0, (config, out.stderr)
         # logrotate exits 0 even when it ignores a config (wrong owner or
         # mode), so its complaints are the only sign.
         assert "error:" not in out.stderr, (config, out.stderr)
     assert {p.name for p in CONFIG_DIR.glob("logrotate_*.conf")} == {
-        "logrotate_master.conf", "logrotate_agent.conf",
+        "logrotate_master.conf",
+        "logrotate_agent.conf",
     }
 
 

@@ -72,8 +72,11 @@ def test_active_packages(active_on_disk: list[str]) -> None:
 
 def test_repository(active_on_disk: list[str]) -> None:
     repository = get_ok("/pkgpanda/repository/")
-    on_disk = {p.name for p in (MESOSPHERE / "packages").iterdir()
-               if p.is_dir() and p.name.count("--") == 1}
+    on_disk = {
+        p.name
+        for p in (MESOSPHERE / "packages").iterdir()
+        if p.is_dir() and p.name.count("--") == 1
+    }
     assert set(repository) == on_disk
     assert set(active_on_disk) <= set(repository)
     for package_id in repository:
@@ -84,8 +87,11 @@ def test_repository(active_on_disk: list[str]) -> None:
 
 
 def test_unknown_packages_are_404() -> None:
-    for path in ("/pkgpanda/active/no-such-package--0", "/pkgpanda/repository/no-such-package--0",
-                 "/pkgpanda/repository/not-an-id"):
+    for path in (
+        "/pkgpanda/active/no-such-package--0",
+        "/pkgpanda/repository/no-such-package--0",
+        "/pkgpanda/repository/not-an-id",
+    ):
         status, body = get(path)
         assert status == 404 and body["error"], (path, status, body)
 

@@ -31,8 +31,14 @@ UNITS = ["dcos-spartan.service", "dcos-spartan-watchdog.service"]
 RECOVERY_DEADLINE = 90
 
 
-def ask(server: str, name: str, qtype: str = "A", tcp: bool = False,
-        port: int = 53, timeout: float = 2.0) -> DNSRecord:
+def ask(
+    server: str,
+    name: str,
+    qtype: str = "A",
+    tcp: bool = False,
+    port: int = 53,
+    timeout: float = 2.0,
+) -> DNSRecord:
     question = DNSRecord.question(name, qtype)
     reply = DNSRecord.parse(question.send(server, port, tcp=tcp, timeout=timeout))
     assert reply.header.id == question.header.id, "reply to another question"
@@ -81,6 +87,7 @@ def run_gen_resolvconf() -> None:
 
 # --- running state ---------------------------------------------------------
 
+
 def test_spartan_is_running() -> None:
     state = show("dcos-spartan.service", "ActiveState", "SubState")
     assert (state["ActiveState"], state["SubState"]) == ("active", "running"), state
@@ -99,13 +106,18 @@ def test_gen_resolvconf_timer_is_active_and_last_run_succeeded() -> None:
 
 
 def test_descriptions_have_diagnostics_name() -> None:
-    for unit in [*UNITS, "dcos-spartan-watchdog.timer", "dcos-gen-resolvconf.service",
-                 "dcos-gen-resolvconf.timer"]:
+    for unit in [
+        *UNITS,
+        "dcos-spartan-watchdog.timer",
+        "dcos-gen-resolvconf.service",
+        "dcos-gen-resolvconf.timer",
+    ]:
         name, sep, description = show(unit, "Description")["Description"].partition(": ")
         assert sep and name and description, unit
 
 
 # --- answers ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
 @pytest.mark.parametrize("address", LISTEN)
@@ -189,12 +201,16 @@ def test_resolv_conf_names_the_spartan_addresses(expanded_config: dict[str, Any]
 
 # --- recovery (these break spartan on purpose) -------------------------------
 
+
 def test_spartan_comes_back_after_kill() -> None:
     before = main_pid()
     assert before > 0
     subprocess.run(["kill", "-9", str(before)], check=True)
-    seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
-                  RECOVERY_DEADLINE, "spartan answering again after kill -9")
+    seconds_until(
+        lambda: main_pid() not in (0, before) and answers_ready(),
+        RECOVERY_DEADLINE,
+        "spartan answering again after kill -9",
+    )
 
 
 def test_watchdog_restarts_a_hung_spartan() -> None:
@@ -206,15 +222,18 @@ def test_watchdog_restarts_a_hung_spartan() -> None:
     subprocess.run(["kill", "-STOP", str(before)], check=True)
     try:
         subprocess.run(["systemctl", "start", "dcos-spartan-watchdog.service"], check=True)
-        seconds_until(lambda: main_pid() not in (0, before) and answers_ready(),
-                      RECOVERY_DEADLINE, "watchdog restarting a hung spartan")
+        seconds_until(
+            lambda: main_pid() not in (0, before) and answers_ready(),
+            RECOVERY_DEADLINE,
+            "watchdog restarting a hung spartan",
+        )
     finally:
         # Gone already if the restart killed it; harmless then.
         subprocess.run(["kill", "-CONT", str(before)], capture_output=True)
 
 
 def test_gen_resolvconf_falls_back_to_upstreams_and_returns(
-    expanded_config: dict[str, Any]
+    expanded_config: dict[str, Any],
 ) -> None:
     fallback = [h for h, p in upstreams(expanded_config) if p == 53]
     subprocess.run(["systemctl", "stop", "dcos-spartan.service"], check=True)

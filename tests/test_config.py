@@ -56,6 +56,38 @@ BAD = [
     ({"oauth_enabled": "foo"}, "oauth_enabled", "Must be one of 'true', 'false'. Got 'foo'."),
     ({"enable_lb": "yes please"}, "enable_lb", "Must be one of 'true', 'false'. Got 'yes please'."),
     (
+        {
+            "dcos_overlay_network": {
+                "vtep_subnet": "198.19.0.0/20",
+                "vtep_mac_oui": "70:B3:D5:00:00:00",
+                "overlays": [{"name": "dcos", "subnet": "198.19.0.0/17", "prefix": 24}],
+            }
+        },
+        "dcos_overlay_network",
+        "Overlay dcos: subnet 198.19.0.0/17 overlaps 198.19.0.0/20",
+    ),
+    (
+        {
+            "dcos_overlay_network": {
+                "vtep_subnet": "198.19.128.0/20",
+                "vtep_mac_oui": "70:B3:D5:00:00:00",
+                "overlays": [{"name": "dcos", "subnet": "198.19.0.0/17", "prefix": 8}],
+            }
+        },
+        "dcos_overlay_network",
+        "Overlay dcos: prefix 8 must be between 17 and 30",
+    ),
+    (
+        {"dcos_overlay_network": "not json"},
+        "dcos_overlay_network",
+        "Must be a JSON object. Got 'not json'.",
+    ),
+    (
+        {"dcos_overlay_mtu": "9"},
+        "dcos_overlay_mtu",
+        "Must be an MTU between 576 and 9000. Got '9'.",
+    ),
+    (
         {"master_discovery": "dns"},
         "master_discovery",
         "Must be one of 'static', 'master_http_loadbalancer'. Got 'dns'.",
@@ -145,7 +177,9 @@ def test_good_config_expands_to_strings_as_dcos_does(genconf: Path) -> None:
 def test_defaults_keep_vips_and_overlay_off_public_space(genconf: Path) -> None:
     expanded = config.expand(GOOD)
     assert expanded["dcos_l4lb_min_named_ip"].startswith("198.18.")
-    assert expanded["dcos_overlay_network_subnet"] == "198.19.0.0/16"
+    network = json.loads(expanded["dcos_overlay_network"])
+    assert network["vtep_subnet"] == "198.19.128.0/20"
+    assert network["overlays"] == [{"name": "dcos", "prefix": 24, "subnet": "198.19.0.0/17"}]
 
 
 OAUTH_BAD = [

@@ -52,7 +52,14 @@ DEFAULTS: dict[str, Any] = {
     # address space; ours stay in the benchmarking range, which never leaves a machine.
     "dcos_l4lb_min_named_ip": "198.18.0.1",
     "dcos_l4lb_max_named_ip": "198.18.255.254",
-    "dcos_overlay_network_subnet": "198.19.0.0/16",
+    # DC/OS's dcos_overlay_network: VTEPs in 198.19.128.0/20, the `dcos` overlay in
+    # 198.19.0.0/17 with a /24 per node (halves for the Mesos and Docker bridges).
+    "dcos_overlay_network": {
+        "vtep_subnet": "198.19.128.0/20",
+        "vtep_mac_oui": "70:B3:D5:00:00:00",
+        "overlays": [{"name": "dcos", "subnet": "198.19.0.0/17", "prefix": 24}],
+    },
+    "dcos_overlay_mtu": "1420",
     # DC/OS's default; the report stays on the masters (dcos-signal sends nothing).
     "telemetry_enabled": "true",
     "check_time": "false",
@@ -225,11 +232,43 @@ def _ipv4_value(value: Any) -> str | None:
     return None
 
 
-def _subnet(value: Any) -> str | None:
+def _overlay_network(value: Any) -> str | None:
+    """DC/OS's dcos_overlay_network: a VTEP subnet, a MAC OUI and overlays that do not overlap."""
+    data = _as_mapping(value)
+    if data is None:
+        return f"Must be a JSON object. Got {_as_str(value)!r}."
     try:
-        ipaddress.IPv4Network(_as_str(value))
-    except ValueError:
-        return f"Invalid IPv4 network: {_as_str(value)}"
+        vtep = ipaddress.IPv4Network(str(data["vtep_subnet"]))
+        oui = str(data["vtep_mac_oui"])
+        overlays = list(data["overlays"])
+    except KeyError as exc:
+        return f"Missing key {exc.args[0]!r} in dcos_overlay_network"
+    except ValueError as exc:
+        return f"Invalid vtep_subnet: {exc}"
+    octets = oui.split(":")
+    if len(octets) != 6 or octets[3:] != ["00", "00", "00"]:
+        return f"Invalid vtep_mac_oui {oui}: six octets, the last three 00"
+    seen: list[ipaddress.IPv4Network] = [vtep]
+    for overlay in overlays:
+        try:
+            name = str(overlay["name"])
+            subnet = ipaddress.IPv4Network(str(overlay["subnet"]))
+            prefix = int(overlay["prefix"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"Invalid overlay {overlay!r}: {exc}"
+        if not subnet.prefixlen <= prefix <= 30:
+            return f"Overlay {name}: prefix {prefix} must be between {subnet.prefixlen} and 30"
+        clash = next((s for s in seen if s.overlaps(subnet)), None)
+        if clash is not None:
+            return f"Overlay {name}: subnet {subnet} overlaps {clash}"
+        seen.append(subnet)
+    return None
+
+
+def _mtu(value: Any) -> str | None:
+    text = _as_str(value)
+    if not text.isdigit() or not 576 <= int(text) <= 9000:
+        return f"Must be an MTU between 576 and 9000. Got {text!r}."
     return None
 
 
@@ -324,7 +363,8 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "enable_docker_gc": _true_false,
     "dcos_l4lb_min_named_ip": _ipv4_value,
     "dcos_l4lb_max_named_ip": _ipv4_value,
-    "dcos_overlay_network_subnet": _subnet,
+    "dcos_overlay_network": _overlay_network,
+    "dcos_overlay_mtu": _mtu,
     "adminrouter_grpc_proxy_port": _port,
     "oauth_issuer_url": _url,
     "oauth_client_id": _non_empty,
@@ -426,7 +466,7 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
     for key, value in config.items():
         if key in LIST_KEYS:
             expanded[key] = json.dumps([str(v) for v in _as_list(value) or []])
-        elif key == "oauth_jwks":
+        elif key in ("oauth_jwks", "dcos_overlay_network"):
             expanded[key] = json.dumps(_as_mapping(value), sort_keys=True)
         elif isinstance(value, dict):  # a mapping, as DC/OS keeps one: JSON
             expanded[key] = json.dumps(value)

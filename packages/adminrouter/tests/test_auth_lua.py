@@ -30,6 +30,7 @@ PROTECTED = [
     "/marathon/v2/apps",
     "/service/marathon/v2/info",
     "/mesos_dns/v1/config",
+    "/net/v1/vips",
     "/exhibitor/",
     "/pkgpanda/",
     "/pkgpanda/active.buildinfo.full.json",

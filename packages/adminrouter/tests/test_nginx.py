@@ -138,6 +138,7 @@ def node() -> Iterator[Node]:
         ("/mesos", 301, "/mesos/"),
         ("/mesos/master/redirect", 307, "//127.0.0.1:5050"),
         ("/mesos_dns", 301, "/mesos_dns/"),
+        ("/net", 301, "/net/"),
         ("/service/marathon", 301, "/service/marathon/"),
         ("/service/test-service", 301, "/service/test-service/"),
     ],

@@ -79,8 +79,18 @@ def test_mesos_goes_to_mesos_dns_on_every_master() -> None:
     ]
 
 
-def test_thisdcos_directory_goes_to_navstar() -> None:
-    assert "server=/thisdcos.directory/127.0.0.1#62053" in lines(render(config()))
+def test_thisdcos_directory_is_answered_from_navstars_records() -> None:
+    conf = lines(render(config()))
+    assert "hostsdir=/run/dcos/spartan/hosts.d" in conf
+    # Never forwarded: a name Navstar has no record of is NXDOMAIN at once.
+    assert "local=/thisdcos.directory/" in conf
+    assert not any(line.startswith("server=/thisdcos.directory/") for line in conf)
+
+
+def test_mesos_answers_never_wait_on_a_refresh() -> None:
+    conf = lines(render(config()))
+    assert "use-stale-cache=2" in conf
+    assert "max-cache-ttl=1" in conf
 
 
 def test_everything_else_goes_to_the_configured_resolvers() -> None:

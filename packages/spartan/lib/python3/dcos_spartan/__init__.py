@@ -2,8 +2,8 @@
 
 Every node answers DNS on 198.51.100.1-3 (DC/OS's fixed addresses, so that
 resolv.conf and task configs can name them without knowing the node) and on
-127.0.0.1. `mesos` goes to Mesos-DNS on the masters, `thisdcos.directory` to
-navstar, everything else to the cluster's upstream resolvers.
+127.0.0.1. `mesos` goes to Mesos-DNS on the masters, `thisdcos.directory` from
+Navstar's records, everything else to the cluster's upstream resolvers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ READY_NAME = "ready.spartan"
 READY_ADDRESS = "127.0.0.1"
 
 MESOS_DNS_PORT = 61053
-NAVSTAR_DNS = ("127.0.0.1", 62053)
+# Records other components (Navstar) give spartan to answer itself, one hosts
+# file each (dnsmasq's hostsdir).
+HOSTS_DIR = "/run/dcos/spartan/hosts.d"
 
 SPARTAN_UNIT = "dcos-spartan.service"

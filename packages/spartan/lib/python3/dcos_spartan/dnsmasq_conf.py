@@ -9,9 +9,9 @@ from typing import Any
 
 from dcos_spartan import (
     DNS_PORT,
+    HOSTS_DIR,
     LISTEN_ADDRESSES,
     MESOS_DNS_PORT,
-    NAVSTAR_DNS,
     READY_ADDRESS,
     READY_NAME,
 )
@@ -26,6 +26,14 @@ DNS_FORWARD_MAX = 1024
 # them that fresh (Mesos-DNS follows the cluster within a second or two) while
 # a busy node still answers repeated names from memory.
 MAX_CACHE_TTL = 1
+# The TTL of the answers dnsmasq gives from its own records (Navstar's
+# `*.thisdcos.directory`, `ready.spartan`, `zk-N.zk`): DC/OS's navstar_dns uses 5 s.
+LOCAL_TTL = 5
+# A `.mesos` answer past its TTL is still given at once (and refreshed from
+# Mesos-DNS in the background) for this many seconds: no query waits on a
+# round trip to Mesos-DNS while the name is in use, and answers are at most
+# MAX_CACHE_TTL + STALE_CACHE_S old.
+STALE_CACHE_S = 2
 # DC/OS names the ZooKeeper ensemble zk-1.zk ... zk-5.zk whatever the number
 # of masters (its units' connection strings list all five): the names repeat
 # the masters in order.
@@ -118,7 +126,6 @@ def render(config: dict[str, Any]) -> str:
     zones = [
         *forward_zones(config),
         ("mesos", masters),
-        ("thisdcos.directory", [Server(*NAVSTAR_DNS)]),
     ]
     lines = [
         "# Written by dcos-spartan at start from /opt/mesosphere/etc/expanded.config.json.",
@@ -140,6 +147,11 @@ def render(config: dict[str, Any]) -> str:
         # ZooKeeper's names come from the config, never from an upstream.
         *(f"host-record={name},{ip}" for name, ip in zk_records(master_ips)),
         "local=/zk/",
+        # Navstar's records (`*.thisdcos.directory`), answered from memory: a
+        # file per writer in this directory, reread when it changes.
+        f"hostsdir={HOSTS_DIR}",
+        "local=/thisdcos.directory/",
+        f"local-ttl={LOCAL_TTL}",
     ]
     for zone, servers in zones:
         if not servers:
@@ -150,6 +162,7 @@ def render(config: dict[str, Any]) -> str:
     lines += [
         f"cache-size={CACHE_SIZE}",
         f"max-cache-ttl={MAX_CACHE_TTL}",
+        f"use-stale-cache={STALE_CACHE_S}",
         f"dns-forward-max={DNS_FORWARD_MAX}",
         # Ask every upstream of a zone at once and take the first answer, so one
         # dead master does not cost a timeout.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dcos_internal_utils import node
 
-from dcos_spartan import SPARTAN_ADDRESSES, dnsmasq_conf
+from dcos_spartan import HOSTS_DIR, SPARTAN_ADDRESSES, dnsmasq_conf
 
 log = logging.getLogger("dcos-spartan")
 
@@ -36,6 +36,8 @@ def main() -> None:
     text = dnsmasq_conf.render(node.expanded_config())
     CONFIG_PATH.parent.mkdir(parents=True, exist_ok=True)
     CONFIG_PATH.write_text(text)
+    # dnsmasq watches the directory from its start: it must exist (Navstar fills it).
+    Path(HOSTS_DIR).mkdir(parents=True, exist_ok=True)
     log.info("wrote %s:\n%s", CONFIG_PATH, text)
     add_addresses()
     sys.stdout.flush()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from dcos_internal_utils.container_logger import valid_field
 
 from dcos_mesos import ids as idlib
-from dcos_mesos.agent import launcher
+from dcos_mesos.agent import cni, launcher
 from dcos_mesos.agent.container_logger import ContainerLogger
 from dcos_mesos.agent.health import HealthChecker
 from dcos_mesos.agent.launcher import LaunchError, UnitSpec
@@ -84,6 +84,11 @@ class Agent:
         )
         self.frameworks: dict[str, dict[str, Any]] = {}
         self.container_ips: dict[str, str] = {}
+        self.cni_networks: dict[str, str] = {}  # container (record) id -> CNI network name
+        self.cni_config_dir = Path(
+            flags.get("network_cni_config_dir", "/opt/mesosphere/etc/dcos/network/cni")
+        )
+        self.cni_plugins_dir = flags.get("network_cni_plugins_dir", "/usr/lib/cni")
         self.health = HealthChecker(self)
         self._retry: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._inflight: set[tuple[str, str]] = set()
@@ -130,6 +135,9 @@ class Agent:
             "container_id": cid,
             "network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}],
         }
+        network = self.cni_networks.get(record.id) or _docker_user_network(task.info)
+        if network:
+            out["network_infos"][0]["name"] = network
         docker = (task.info.get("container") or {}).get("docker") or {}
         if record.kind == "docker" and docker.get("port_mappings"):
             out["network_infos"][0]["port_mappings"] = docker["port_mappings"]
@@ -211,6 +219,9 @@ class Agent:
                         self.container_ips[record.id] = await launcher.docker_container_ip(
                             f"mesos-{record.id}", attempts=1
                         )
+                    elif Path(cni.netns_path(record.id)).exists():
+                        self.cni_networks[record.id] = cni_network_name(task.info)
+                        self.container_ips[record.id] = await cni.address_in(record.id)
                     self.health.start(record, task)
                     continue
                 await self._container_exited(record, task)
@@ -418,6 +429,23 @@ class Agent:
             user=str(command.get("user") or ""),
             description=f"Mesos task {task.id}",
         )
+        network = cni_network_name(info)
+        if network == UCR_DEFAULT_BRIDGE and not cni.find_config(self.cni_config_dir, network):
+            # DC/OS's UCR bridge (a port-mapping CNI plugin) is not built here: such
+            # tasks keep the host's network, as they did before CNI support.
+            network = ""
+        if record.kind != "docker" and network:
+            if record.id not in self.cni_networks:
+                # One namespace per executor container: a pod's tasks share it.
+                try:
+                    self.container_ips[record.id] = await cni.attach(
+                        record.id, network, self.cni_config_dir, self.cni_plugins_dir
+                    )
+                except LaunchError:
+                    await cni.detach(record.id, network, self.cni_config_dir, self.cni_plugins_dir)
+                    raise
+                self.cni_networks[record.id] = network
+            spec.netns = cni.netns_path(record.id)
         if record.kind == "docker":
             spec.docker_name = f"mesos-{container_id}"
             spec.argv = launcher.docker_argv(
@@ -434,6 +462,7 @@ class Agent:
                 mounts,
                 rlimits,
                 container.get("hostname", ""),
+                spec.netns,
             )
             spec.argv = crun_argv(bundle, container_id)
             spec.user = ""
@@ -708,6 +737,9 @@ class Agent:
             self._release_statsd(record)
         if (record.kind != "docker" and not task.container_id) or task.container_id:
             await self.bundles.destroy(cid)
+        if record.id in self.cni_networks and not record.live_tasks():
+            network = self.cni_networks.pop(record.id)
+            await cni.detach(record.id, network, self.cni_config_dir, self.cni_plugins_dir)
         if (
             record.kind == "group"
             and task.state in ("TASK_FAILED", "TASK_KILLED")
@@ -909,6 +941,31 @@ class Agent:
         if user:
             out["user"] = user
         return out
+
+
+UCR_DEFAULT_BRIDGE = "mesos-bridge"
+
+
+def cni_network_name(task_info: dict[str, Any]) -> str:
+    """The CNI network a Mesos-containerizer task joins ("" for the host's network)."""
+    container = task_info.get("container") or {}
+    if container.get("type") == "DOCKER":
+        return ""
+    for info in container.get("network_infos") or []:
+        if info.get("name"):
+            return str(info["name"])
+    return ""
+
+
+def _docker_user_network(task_info: dict[str, Any]) -> str:
+    container = task_info.get("container") or {}
+    if (
+        container.get("type") != "DOCKER"
+        or (container.get("docker") or {}).get("network") != "USER"
+    ):
+        return ""
+    names = [i.get("name") for i in container.get("network_infos") or [] if i.get("name")]
+    return str(names[0]) if names else ""
 
 
 def termination(

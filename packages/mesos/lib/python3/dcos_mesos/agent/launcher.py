@@ -71,6 +71,7 @@ class UnitSpec:
     docker_name: str = ""
     user: str = ""
     description: str = ""
+    netns: str = ""  # a network namespace to run in (CNI networks)
 
     @property
     def unit(self) -> str:
@@ -111,7 +112,8 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
         "MemoryAccounting=yes",
         "BlockIOAccounting=yes",
         "SendSIGKILL=yes",
-        # `+`: as root whatever the task's User=, for it writes into the agent's meta dir.
+        # "+": as root whatever User= says: it writes into the agent's meta dir, reads
+        # the cgroup and, from a container's own network namespace, reaches the agent.
         "ExecStopPost=+"
         + " ".join(
             shlex.quote(a)
@@ -131,6 +133,8 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
     props += rlimit_properties(spec.rlimits)
     if spec.user and spec.user != "root":
         props.append(f"User={spec.user}")
+    if spec.netns and not spec.docker_name:
+        props.append(f"NetworkNamespacePath={spec.netns}")
     argv = [
         "systemd-run",
         f"--unit={spec.unit}",
@@ -267,7 +271,15 @@ def docker_argv(
     if mem > 0:
         argv += ["--memory", f"{int(mem)}m"]
     network = docker.get("network", "HOST")
-    argv += ["--network", {"HOST": "host", "BRIDGE": "bridge", "NONE": "none"}.get(network, "host")]
+    if network == "USER":
+        # A user network: the one ContainerInfo names (DC/OS's overlay `dcos`).
+        names = [i.get("name") for i in container.get("network_infos") or [] if i.get("name")]
+        argv += ["--network", names[0] if names else "bridge"]
+    else:
+        argv += [
+            "--network",
+            {"HOST": "host", "BRIDGE": "bridge", "NONE": "none"}.get(network, "host"),
+        ]
     for mapping in docker.get("port_mappings") or []:
         proto = mapping.get("protocol", "tcp")
         argv += ["-p", f"{mapping['host_port']}:{mapping['container_port']}/{proto}"]

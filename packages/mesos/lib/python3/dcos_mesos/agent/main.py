@@ -28,6 +28,7 @@ from dcos_mesos.agent.registry_images import RegistryImages
 from dcos_mesos.agent.statsd import StatsdAddresses
 from dcos_mesos.agent.store import Store
 from dcos_mesos.master.model import parse_attributes
+from dcos_mesos.overlay import OverlayAgent, overlay_handler
 from dcos_mesos.protocol import HttpClient
 from dcos_mesos.resources import DCOS_PORTS, Resources
 
@@ -75,6 +76,8 @@ def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
         "launcher": "linux",
         "log_dir": "/var/log/mesos",
         "master": zk.mesos_zk_url(config),
+        "network_cni_config_dir": "/opt/mesosphere/etc/dcos/network/cni",
+        "network_cni_plugins_dir": "/usr/lib/cni",
         "port": str(PORT),
         "recover": "reconnect",
         "strict": "true",
@@ -168,7 +171,10 @@ async def run_agent() -> None:
     if current is not None:
         loop.add_signal_handler(signal.SIGTERM, current.cancel)
     await agent.recover()
-    runner = await aio.serve(AgentHttp(agent).app(), tcp=[("0.0.0.0", PORT)])
+    overlay_agent = OverlayAgent(config, ip, bridges=True)
+    app = AgentHttp(agent).app()
+    app.router.add_get("/overlay-agent/overlay", overlay_handler(overlay_agent))
+    runner = await aio.serve(app, tcp=[("0.0.0.0", PORT)])
 
     # A short session: it only carries the leader watch, and connects sooner while
     # ZooKeeper is still starting.
@@ -193,6 +199,7 @@ async def run_agent() -> None:
         loop.call_soon_threadsafe(apply)
 
     zk_client.ChildrenWatch(mesos_leader.MESOS_ZNODE, watch)
+    overlay_task = asyncio.create_task(overlay_agent.start(zk_client))
 
     async def unit_checker() -> None:
         while True:
@@ -220,6 +227,7 @@ async def run_agent() -> None:
                     agent.registered.clear()
     finally:
         checker.cancel()
+        overlay_task.cancel()
         await runner.cleanup()
         await client.close()
         container_logger.close()

@@ -84,6 +84,7 @@ class Bundles:
         mounts: list[tuple[str, str, bool]],
         rlimits: list[dict[str, Any]],
         hostname: str = "",
+        netns: str = "",
     ) -> Path:
         bundle = self.path(container_id)
         for sub in ("upper", "work", "merged"):
@@ -196,6 +197,7 @@ class Bundles:
             "linux": {
                 "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}]
                 + ([{"type": "uts"}] if hostname else [])
+                + ([{"type": "network", "path": netns}] if netns else [])
             },
         }
         (bundle / "config.json").write_text(json.dumps(config))

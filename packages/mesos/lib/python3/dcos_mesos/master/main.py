@@ -23,6 +23,7 @@ from dcos_mesos.master.core import Flags, Master
 from dcos_mesos.master.http import MasterHttp
 from dcos_mesos.master.model import Agent
 from dcos_mesos.master.zookeeper import Election, ZooKeeperRegistry
+from dcos_mesos.overlay import OverlayAgent, overlay_handler, overlay_master_handler
 from dcos_mesos.protocol import HttpClient
 
 log = logging.getLogger("mesos-master")
@@ -121,7 +122,13 @@ async def run_master() -> None:
                 lost.set()
             master.leader_info = leader
 
-    runner = await aio.serve(MasterHttp(master).app(), tcp=[("0.0.0.0", PORT)])
+    # The master runs DC/OS's overlay master and, without bridges, an overlay agent.
+    overlay_agent = OverlayAgent(config, ip, bridges=False)
+    app = MasterHttp(master).app()
+    app.router.add_get("/overlay-agent/overlay", overlay_handler(overlay_agent))
+    app.router.add_get("/overlay-master/state", overlay_master_handler(overlay_agent, zk_client))
+    runner = await aio.serve(app, tcp=[("0.0.0.0", PORT)])
+    overlay_task = asyncio.create_task(overlay_agent.start(zk_client))
     election = Election(zk_client, loop, info, on_leader, lost.set)
     await asyncio.to_thread(election.start)
 
@@ -137,6 +144,7 @@ async def run_master() -> None:
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
         checker.cancel()
+        overlay_task.cancel()
         await runner.cleanup()
         await client.close()
     if stopping.is_set():
