@@ -17,7 +17,7 @@ RUN_PREFIX = new_run_prefix("e")
 
 @pytest.fixture(scope="session")
 def provider() -> Iterator[DockerProvider]:
-    yield from provider_proving_no_leftovers(RUN_PREFIX)
+    yield from provider_proving_no_leftovers(RUN_PREFIX, DockerProvider())
 
 
 @pytest.fixture(scope="session")

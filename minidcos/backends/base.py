@@ -115,6 +115,25 @@ class ClusterPlan:
 
 
 @dataclass(frozen=True)
+class ClusterLayout:
+    """What the nodes of an existing cluster share: a node added later gets the same."""
+
+    network: Network
+    workspace: Path
+    image: str
+    mounts: tuple[Mount, ...]
+
+
+class NodeState(Enum):
+    """A node container's state, as the engine reports it."""
+
+    RUNNING = "running"
+    PAUSED = "paused"  # every process frozen (`docker pause`)
+    STOPPED = "stopped"  # exited or not started
+    GONE = "gone"  # no such container any more
+
+
+@dataclass(frozen=True)
 class ProviderInfo:
     engine_version: str
     privileged: bool  # False: all available capabilities, seccomp/apparmor unconfined
@@ -203,3 +222,40 @@ class Provider(Protocol):
     def download_file(self, node: NodeRecord, remote_path: Path, local_path: Path) -> Transfer:
         """Copy a file or folder from the node to exactly `local_path`."""
         ...
+
+    # -- membership: nodes added to and removed from a running cluster ----------
+
+    def layout(self, cluster_id: str) -> ClusterLayout:
+        """The network, workspace, image and mounts of the cluster's nodes."""
+        ...
+
+    def delete_node(self, node: NodeRecord) -> None:
+        """Remove one node's container and its volumes (the cluster's network stays)."""
+        ...
+
+    # -- fault primitives: the whole container ----------------------------------
+
+    def node_state(self, node: NodeRecord) -> NodeState: ...
+
+    def pause(self, node: NodeRecord) -> None:
+        """Freeze every process of the node (the engine's cgroup freezer)."""
+        ...
+
+    def unpause(self, node: NodeRecord) -> None: ...
+
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status) -> None:
+        """Restart the node's container, keeping its address and its disk; return once
+        its systemd is up again. `hard`: kill it (a power cut) instead of a clean shutdown."""
+        ...
+
+    # -- fault records: the cluster's active faults, kept by the engine ---------
+
+    def record_fault(self, cluster_id: str, fault_id: str, record: str) -> None:
+        """Keep `record` (a fault, as text) among the cluster's labelled objects."""
+        ...
+
+    def fault_records(self, cluster_id: str) -> dict[str, str]:
+        """Every fault recorded for the cluster: fault id -> record."""
+        ...
+
+    def delete_fault_record(self, cluster_id: str, fault_id: str) -> None: ...

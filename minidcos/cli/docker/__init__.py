@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from minidcos.cli.docker import doctor, inspect, lifecycle, run
+from minidcos.cli.docker import doctor, faults, inspect, lifecycle, nodes, run
 
 
 @click.group()
@@ -12,6 +12,6 @@ def docker() -> None:
     """Create, use and destroy DC/OS clusters whose nodes are Docker containers."""
 
 
-for module in (lifecycle, inspect, run, doctor):
+for module in (lifecycle, inspect, run, faults, nodes, doctor):
     for command in module.COMMANDS:
         docker.add_command(command)
