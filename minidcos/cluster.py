@@ -17,6 +17,7 @@ in the engine until every check has passed. Anything that fails afterwards
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import secrets
 import shutil
@@ -39,9 +40,11 @@ from minidcos.backends.base import ClusterPlan, Mount, NodePlan, Provider, node_
 from minidcos.errors import (
     ClusterExistsError,
     ClusterNotFoundError,
+    CommandError,
     ConfigError,
     NodeNotFoundError,
     NotReadyError,
+    StepError,
     UsageError,
 )
 from minidcos.faults import Faults
@@ -500,6 +503,65 @@ class Cluster:
             raise UsageError(f"{node} is not a node of cluster {self.cluster_id!r}")
         self.provider.delete_node(node)
         self._nodes = None
+
+    # -- upgrading ----------------------------------------------------------
+
+    def upgrade(
+        self,
+        installer: Path,
+        *,
+        wait_timeout_s: float = DEFAULT_WAIT_S,
+        status: Status | None = None,
+        log_dir: Path | None = None,
+    ) -> str:
+        """Upgrade DC/OS node by node to the version `installer` installs, as DC/OS does.
+
+        The installer's `--generate-node-upgrade-script <version now>` runs on
+        the config the cluster was installed with and adds the new build to the
+        folder every node reads; then each node runs `dcos_node_upgrade.sh`,
+        masters first, then agents, then public agents, and the next node
+        starts only once this one is back (its checks pass; after a master,
+        Marathon answers again). Returns the version the cluster now runs.
+        """
+        status = status or Status.silent()
+        installer = installing.check_installer(Path(installer))
+        workspace = self.provider.layout(self.cluster_id).workspace
+        if not (workspace / "genconf" / "config.yaml").is_file():
+            raise UsageError(
+                f"cluster {self.cluster_id!r} has no genconf/config.yaml in its workspace "
+                f"({workspace}): it was not installed by minidcos, so there is no config to "
+                "upgrade from"
+            )
+        before = self.dcos_version()
+        with status.step(f"Generating the node upgrade script from DC/OS {before}"):
+            script = installing.generate_upgrade(installer, workspace, before)
+        for node in self.masters + self.agents + self.public_agents:
+            with status.step(f"Upgrading {node.reference} ({node.ip_address})") as step:
+                try:
+                    node.run(["bash", f"{installing.SERVE_MOUNT}/{script}"])
+                except CommandError as exc:
+                    raise StepError(
+                        "upgrading DC/OS", f"dcos_node_upgrade.sh failed on {node}"
+                    ) from exc
+                checks = readiness.node_checks(self.nodes, node)
+                if node.role is Role.MASTER:
+                    checks.append(readiness.marathon_registered(node))
+                try:
+                    readiness.wait_until(checks, wait_timeout_s, status)
+                except NotReadyError as exc:
+                    self._attach_logs(exc, log_dir)
+                    raise
+                step.update(f"{node.reference} runs DC/OS {self.dcos_version(node)}")
+        return self.dcos_version()
+
+    def dcos_version(self, node: Node | None = None) -> str:
+        """The DC/OS version a node runs (master_0 by default), from dcos-version.json."""
+        node = node or self.masters[0]
+        proc = node.run(["cat", "/opt/mesosphere/etc/dcos-version.json"], check=False)
+        try:
+            return str(json.loads(proc.stdout)["version"])
+        except (ValueError, KeyError) as exc:
+            raise UsageError(f"DC/OS is not installed on {node} (no dcos-version.json)") from exc
 
     # -- destroying ---------------------------------------------------------
 

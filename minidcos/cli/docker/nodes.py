@@ -1,4 +1,4 @@
-"""add-node, remove-node, export-logs."""
+"""add-node, remove-node, upgrade, export-logs."""
 
 from __future__ import annotations
 
@@ -54,6 +54,26 @@ def remove_node(cluster_id: str, node_ref: str, as_json: bool) -> None:
     click.echo(json.dumps(node_dict(node), indent=2) if as_json else node.reference)
 
 
+@click.command()
+@click.argument("installer", type=opt.local_path)
+@opt.cluster_id()
+@opt.wait_timeout
+@opt.log_dir
+def upgrade(installer: Path, cluster_id: str, wait_timeout: int, log_dir: Path | None) -> None:
+    """Upgrade the cluster to the DC/OS that INSTALLER installs, node by node.
+
+    Runs INSTALLER --generate-node-upgrade-script on the config the cluster
+    was installed with, then dcos_node_upgrade.sh on each node: masters first,
+    then agents, then public agents, each once the one before is healthy again.
+    Tasks keep running throughout. Prints the version the cluster then runs.
+    """
+    click.echo(
+        Cluster(cluster_id).upgrade(
+            installer, wait_timeout_s=wait_timeout, status=Status(), log_dir=log_dir
+        )
+    )
+
+
 @click.command(name="export-logs")
 @click.argument("destination", type=opt.local_path)
 @opt.cluster_id()
@@ -77,4 +97,4 @@ def export_logs(destination: Path, cluster_id: str, as_json: bool) -> None:
         click.echo(path)
 
 
-COMMANDS = [add_node, remove_node, export_logs]
+COMMANDS = [add_node, remove_node, upgrade, export_logs]
