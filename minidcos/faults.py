@@ -75,6 +75,7 @@ class Fault:
     peers: tuple[str, ...] = ()  # partition: the other side
     drop: Drop = "both"  # partition: which way packets are dropped, seen from `nodes`
     hard: bool = False  # restart-node: killed rather than shut down
+    down_s: float = 0.0  # restart-node: how long the node stayed off
     started: float = field(default_factory=time.time)
 
     def describe(self) -> str:
@@ -86,7 +87,10 @@ class Fault:
         if self.kind == "pause":
             return f"pause: {where} frozen"
         if self.kind == "restart-node":
-            return f"restart-node: {where} {'killed and started' if self.hard else 'restarted'}"
+            how = "killed and started" if self.hard else "restarted"
+            return f"restart-node: {where} {how}" + (
+                f", off for {self.down_s:g} s" if self.down_s else ""
+            )
         how = {
             "both": "both directions",
             "outgoing": f"packets from {where} dropped",
@@ -263,13 +267,18 @@ class Faults:
             self.provider.delete_fault_record(self.cluster_id, fault.id)
         return undone
 
-    def restart_node(self, node: Node, *, hard: bool = False) -> Fault:
+    def restart_node(self, node: Node, *, hard: bool = False, down_s: float = 0.0) -> Fault:
         """Restart `node`'s container; it keeps its address and its disk. Returns once its
         systemd is up (DC/OS's units then start as on a booting machine). `hard`: kill it
-        first, as a power cut would."""
+        first, as a power cut would; `down_s`: leave it off that long (a slow reboot, or a
+        node away for longer than Mesos's agent ping timeout)."""
+        if down_s < 0:
+            raise UsageError(f"--down must be 0 seconds or more, not {down_s:g}")
         self._check_not_paused(node)
-        fault = self._record(Fault(_new_id(), "restart-node", (node.reference,), hard=hard))
-        self.provider.restart(node, hard=hard, status=self.status)
+        fault = self._record(
+            Fault(_new_id(), "restart-node", (node.reference,), hard=hard, down_s=down_s)
+        )
+        self.provider.restart(node, hard=hard, status=self.status, down_s=down_s)
         return fault
 
     # -- the network --------------------------------------------------------------

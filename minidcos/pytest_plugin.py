@@ -293,9 +293,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _clusters_of(item: pytest.Item) -> list[Cluster]:
     """The clusters a test used: its fixtures' values; else every live one of this worker."""
     values = getattr(item, "funcargs", {}).values()
-    used = [v for v in values if isinstance(v, Cluster)]
+    used = {v.cluster_id: v for v in values if isinstance(v, Cluster)}  # one per cluster
     if used:
-        return used
+        return list(used.values())
     factory = item.config.stash.get(_FACTORY_KEY, None)
     return factory.alive() if factory is not None else []
 

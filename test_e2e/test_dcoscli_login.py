@@ -13,14 +13,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.status import Status
+from minidcos.cluster import Cluster
 
 # dcoscli 0.6.1's own pins (cryptography 2.0.2, PyJWT 1.4.2) do not build on
 # this Python; its login flow runs with current releases of its dependencies.
@@ -62,15 +59,16 @@ def dcos_cli(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return [str(venv / "bin" / "python"), str(launcher)]
 
 
-@pytest.fixture(scope="module")
-def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
+# One cluster for both dcoscli modules (read-only use): the same marker, shared in the session.
+DCOSCLI_CLUSTER = pytest.mark.minidcos_cluster(
+    masters=1, agents=1, public_agents=0, share="session", name="dcoscli"
+)
+pytestmark = [DCOSCLI_CLUSTER, pytest.mark.xdist_group("dcoscli")]
 
-    spec = ClusterSpec(masters=1, agents=0, public_agents=0, cluster_id=f"{RUN_PREFIX}-dcoscli")
-    with Cluster.create(
-        spec, install=InstallSpec(installer), provider=provider, status=Status()
-    ) as made:
-        yield made
+
+@pytest.fixture(scope="module")
+def cluster(minidcos_cluster: Cluster) -> Cluster:
+    return minidcos_cluster
 
 
 def test_the_old_cli_logs_in_with_a_local_id_token(

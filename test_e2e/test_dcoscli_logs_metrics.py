@@ -10,14 +10,14 @@ import os
 import subprocess
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.status import Status
-from test_e2e.test_dcoscli_login import dcos_cli  # noqa: F401 (the CLI's venv, a fixture)
+from minidcos.cluster import Cluster
+from test_e2e.test_dcoscli_login import (
+    DCOSCLI_CLUSTER,
+    dcos_cli,  # noqa: F401 (the CLI's venv, a fixture)
+)
 
 USER = "logs-reader@example.com"
 TASK = "cli-log-task"
@@ -25,15 +25,12 @@ TASK = "cli-log-task"
 Dcos = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture(scope="module")
-def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
+pytestmark = [DCOSCLI_CLUSTER, pytest.mark.xdist_group("dcoscli")]
 
-    spec = ClusterSpec(masters=1, agents=1, public_agents=0, cluster_id=f"{RUN_PREFIX}-clilogs")
-    with Cluster.create(
-        spec, install=InstallSpec(installer), provider=provider, status=Status()
-    ) as made:
-        yield made
+
+@pytest.fixture(scope="module")
+def cluster(minidcos_cluster: Cluster) -> Cluster:
+    return minidcos_cluster
 
 
 @pytest.fixture(scope="module")

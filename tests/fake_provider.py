@@ -283,8 +283,9 @@ class FakeProvider:
             raise CommandError(str(node), ["unpause"], 1, b"", b"Container is not paused")
         fake.state = NodeState.RUNNING
 
-    def restart(self, node: NodeRecord, *, hard: bool, status: Status) -> None:
-        self.calls.append(f"restart {node.reference}{' hard' if hard else ''}")
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
+        down = f" down {down_s:g}s" if down_s else ""
+        self.calls.append(f"restart {node.reference}{' hard' if hard else ''}{down}")
         fake = self._node(node)
         fake.state = NodeState.RUNNING
         fake.restarts += 1

@@ -243,9 +243,10 @@ class Provider(Protocol):
 
     def unpause(self, node: NodeRecord) -> None: ...
 
-    def restart(self, node: NodeRecord, *, hard: bool, status: Status) -> None:
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
         """Restart the node's container, keeping its address and its disk; return once
-        its systemd is up again. `hard`: kill it (a power cut) instead of a clean shutdown."""
+        its systemd is up again. `hard`: kill it (a power cut) instead of a clean shutdown;
+        `down_s`: stay off that long before starting again (a slow reboot)."""
         ...
 
     # -- fault records: the cluster's active faults, kept by the engine ---------

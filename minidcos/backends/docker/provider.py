@@ -567,13 +567,17 @@ class DockerProvider:
     def unpause(self, node: NodeRecord) -> None:
         self._engine_call("unpausing", node, self.client.api.unpause)
 
-    def restart(self, node: NodeRecord, *, hard: bool, status: Status) -> None:
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
         api = self.client.api
         if hard:
             self._engine_call("killing", node, api.kill)
+        elif down_s > 0:
+            # The stop signal is systemd's (SIGRTMIN+3): it stops every unit first.
+            self._engine_call("stopping", node, lambda c: api.stop(c, timeout=STOP_TIMEOUT_S))
+        if hard or down_s > 0:
+            time.sleep(down_s)  # the fault itself: the node stays off this long
             self._engine_call("starting", node, api.start)
         else:
-            # The stop signal is systemd's (SIGRTMIN+3): it stops every unit first.
             self._engine_call("restarting", node, lambda c: api.restart(c, timeout=STOP_TIMEOUT_S))
         self._wait_booted(node, BOOT_TIMEOUT_S, threading.Event())
         status.line(f"     {node.reference} is up again ({node.ip_address})")
