@@ -92,7 +92,7 @@ def worker_run_prefix() -> str:
 
 
 def _short_name(text: str) -> str:
-    name = re.sub(r"[^a-zA-Z0-9]+", "-", text.removeprefix("test_")).strip("-").lower()
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-").removeprefix("test-")
     return name[:MAX_NAME].strip("-") or "c"
 
 
@@ -123,10 +123,11 @@ class ClusterFactory:
         extra_config: ExtraConfig | None = None,
         installer: Path | None = None,
         name: str = "",
+        wait: bool = True,
         wait_timeout_s: float = DEFAULT_WAIT_S,
     ) -> Cluster:
-        """Create a cluster (DC/OS installed, ready) with this run's id; `spec`'s id is
-        replaced by one of this run's, so a suite can share specs across workers."""
+        """Create a cluster (DC/OS installed; ready, unless not `wait`) with this run's id;
+        `spec`'s id is replaced by one of this run's, so specs can be shared by workers."""
         cluster_id = self.new_cluster_id(name)
         if spec is None:
             spec = ClusterSpec(masters, agents, public_agents, cluster_id)
@@ -144,6 +145,7 @@ class ClusterFactory:
             install=install,
             provider=self.provider,
             status=Status(),
+            wait=wait,
             wait_timeout_s=wait_timeout_s,
             log_dir=self.logs_dir,
         )
