@@ -61,7 +61,7 @@ def one_run(workers: int, logs: Path) -> dict[str, float]:
             "-q",
             "-p",
             "no:cacheprovider",
-            *(["-n", str(workers), "--dist", "loadgroup"] if workers > 1 else []),
+            *(["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []),
             f"--minidcos-logs={logs}",
             f"--minidcos-figures={figures_file}",
             *SCENARIOS,

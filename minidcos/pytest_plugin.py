@@ -23,11 +23,12 @@ What it gives:
   its `with` block ends, and whatever is still alive is destroyed when the
   session ends, which then proves that nothing of this run is left.
 - Cluster ids are unique per run and per pytest-xdist worker (`e3f9a1w0-name`),
-  so `pytest -n 3` runs three clusters side by side without collisions.
+  so `pytest -n 3 --dist loadfile` runs three modules' clusters side by side
+  without collisions.
 - `minidcos_cluster` (module): the cluster the `minidcos_cluster(...)` marker
   describes (`masters`, `agents`, `public_agents`, `extra_config`), shared by the
-  module's tests; with `share="session"` also by every module of this worker
-  that asks for the same cluster (group them with `xdist_group`).
+  module's tests; with `share="session"` also by the modules that run on the same
+  worker and ask for the same cluster (kept until the session ends).
 - On a failure, a log bundle of every node of each cluster the test used is
   written under `--minidcos-logs DIR` (default `minidcos-logs`), and its path and
   the units it found failed are printed in the failure report.
@@ -50,6 +51,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from minidcos import cluster as cluster_module
 from minidcos.backends.base import Provider
 from minidcos.cluster import (
     DEFAULT_WAIT_S,
@@ -57,7 +59,6 @@ from minidcos.cluster import (
     ClusterSpec,
     ConfigFromAddresses,
     InstallSpec,
-    default_provider,
 )
 from minidcos.status import Status
 
@@ -182,7 +183,7 @@ def cluster_factory(request: pytest.FixtureRequest) -> Iterator[ClusterFactory]:
     """Creates clusters; destroys what is left when the session ends and proves that
     nothing with this run's ids remains in the engine."""
     factory = ClusterFactory(
-        provider=default_provider(),
+        provider=cluster_module.default_provider(),  # looked up now: a suite may replace it
         run_prefix=worker_run_prefix(),
         logs_dir=request.config.stash[LOGS_KEY],
     )

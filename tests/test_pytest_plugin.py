@@ -192,3 +192,47 @@ def test_install_spec_with_a_function_of_the_addresses(tmp_path: Path, installer
     workspace = next(iter(provider.layouts.values())).workspace
     config = (workspace / "genconf" / "config.yaml").read_text()
     assert f"- {cluster.masters[0].ip_address}" in config.split("resolvers:")[1]
+
+
+def test_module_clusters_from_markers_shared_or_not(pytester: pytest.Pytester) -> None:
+    # The factory's session teardown fails the run if any cluster were left.
+    pytester.makeconftest(FAKE_CONFTEST + "\nSEEN = []\n")
+    shared = 'pytest.mark.minidcos_cluster(masters=1, agents=0, wait=False, share="session")'
+    for name, marker in (("test_one", shared), ("test_two", shared)):
+        pytester.makepyfile(
+            **{
+                name: f"""
+                import pytest
+                from conftest import SEEN
+                pytestmark = {marker}
+
+                def test_it(minidcos_cluster):
+                    SEEN.append(minidcos_cluster.cluster_id)
+                """
+            }
+        )
+    pytester.makepyfile(
+        test_three="""
+        import pytest
+        from conftest import SEEN, FAKE
+        pytestmark = pytest.mark.minidcos_cluster(masters=1, agents=1, wait=False)
+
+        def test_it(minidcos_cluster):
+            SEEN.append(minidcos_cluster.cluster_id)
+            assert len(minidcos_cluster.agents) == 1
+        """
+    )
+    pytester.makepyfile(
+        test_zz_report="""
+        from conftest import SEEN
+
+        def test_report():
+            print("SEEN", SEEN)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=4)
+    line = next(x for x in result.outlines if "SEEN [" in x)
+    one, three, two = eval(line.split("SEEN ", 1)[1])  # modules run in name order
+    assert one == two != three
+    assert one.endswith("-one1") and three.endswith("-three2")
