@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mesos_tasks import running_task, session
 from node_api import agent_ids, base_url
 from polling import Poll, wait_for
@@ -169,11 +168,7 @@ def test_statsd_metrics_of_a_task() -> None:
             30,
             "statsd-emitter's first output",
         )
-        if "No StatsD address" in started:
-            pytest.skip(
-                "the Mesos agent gives tasks no STATSD_UDP_HOST/STATSD_UDP_PORT yet "
-                "(dcos_internal_utils.statsd_registration.register)"
-            )
+        assert "No StatsD address" not in started, started
         url = f"{MASTER}/system/v1/agent/{task.agent_id}/metrics/v0/containers/{container_id}/app"
         body = wait_for(
             lambda: Poll(

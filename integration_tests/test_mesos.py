@@ -8,9 +8,12 @@ a real framework must.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import http.server
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -93,6 +96,43 @@ def run_task(
     return scheduler.wait_state(task["task_id"]["value"], until or {"TASK_FINISHED"}, timeout)
 
 
+def journal(
+    master: str, status: dict[str, Any], framework_id: str, executor_id: str, stream: str
+) -> str:
+    """A task's journal entries of one stream, through dcos-log as DC/OS's tests read them:
+    by framework, executor and container (`parent.child` for a nested container)."""
+    container = status["container_status"]["container_id"]
+    chain = [container["value"]]
+    while "parent" in container:
+        container = container["parent"]
+        chain.append(container["value"])
+    url = (
+        f"http://{master}/system/v1/agent/{status['agent_id']['value']}/logs/v1/range/framework/"
+        f"{framework_id}/executor/{executor_id}/container/{'.'.join(reversed(chain))}"
+    )
+    response = requests.get(
+        url, params={"filter": f"STREAM:{stream}"}, headers=acs.auth_headers(), timeout=10
+    )
+    return response.text if response.status_code == 200 else ""
+
+
+def wait_journal(
+    master: str, status: dict[str, Any], framework_id: str, executor_id: str, lines: dict[str, str]
+) -> None:
+    """Wait until each stream's entries hold its line."""
+
+    def holds(stream: str, line: str) -> Poll[str]:
+        text = journal(master, status, framework_id, executor_id, stream)
+        return Poll(line in text, text)
+
+    for stream, line in lines.items():
+        wait_for(
+            functools.partial(holds, stream, line),
+            10,
+            f"{line} in the task's {stream} journal entries",
+        )
+
+
 # -- units, ZooKeeper, registration ---------------------------------------------------
 
 
@@ -135,7 +175,15 @@ def test_every_agent_registered(
 def test_agent_default_role(agent_hosts: list[str], public_agent_hosts: list[str]) -> None:
     for host in agent_hosts:
         assert get(f"http://{host}:5051/state").json()["flags"]["default_role"] == "*"
-        assert get(f"http://{host}:5051/flags").json()["flags"]["default_role"] == "*"
+        flags = get(f"http://{host}:5051/flags").json()["flags"]
+        assert flags["default_role"] == "*"
+        # What the agent does, as DC/OS 1.10 names it: task output to the journal, and
+        # a StatsD address for every container (the metrics isolator module).
+        assert flags["container_logger"] == "com_mesosphere_mesos_JournaldLogger"
+        isolation = flags["isolation"].split(",")
+        assert {"cgroups/cpu", "cgroups/mem", "com_mesosphere_MetricsIsolatorModule"} <= set(
+            isolation
+        )
     for host in public_agent_hosts:
         assert get(f"http://{host}:5051/state").json()["flags"]["default_role"] == "slave_public"
         assert (
@@ -312,6 +360,61 @@ def test_kill_a_running_task(scheduler: Scheduler, agent_hosts: list[str]) -> No
     assert status["message"] == "Command terminated with signal Terminated"
 
 
+def test_task_output_in_the_journal_and_its_exit_status(
+    scheduler: Scheduler, agent_hosts: list[str], master_hosts: list[str]
+) -> None:
+    task = command_task("journal", "echo TASK_STDOUT; echo TASK_STDERR >&2; exit 7")
+    status = run_task(scheduler, task, agent_hosts[0], until={"TASK_FAILED"})
+    assert status["message"] == "Command exited with status 7"
+    assert status["reason"] == "REASON_COMMAND_EXECUTOR_FAILED"
+    task_id = task["task_id"]["value"]
+    running = scheduler.statuses(task_id)[0]
+    lines = {"STDOUT": "TASK_STDOUT", "STDERR": "TASK_STDERR"}
+    wait_journal(master_hosts[0], running, scheduler.framework_id, task_id, lines)
+    assert "TASK_STDERR" not in journal(
+        master_hosts[0], running, scheduler.framework_id, task_id, "STDOUT"
+    )
+
+
+def test_monitor_statistics_follow_a_task_that_burns_cpu(
+    scheduler: Scheduler, agent_hosts: list[str]
+) -> None:
+    task = command_task("burn", "while true; do :; done", cpus=0.5, mem=32)
+    task_id = task["task_id"]["value"]
+    run_task(scheduler, task, agent_hosts[0], until={"TASK_RUNNING"})
+    agent = f"http://{agent_hosts[0]}:5051"
+
+    def reading() -> dict[str, Any]:
+        for entry in get(agent + "/monitor/statistics").json():
+            if entry["executor_id"] == task_id:
+                return dict(entry["statistics"])
+        return {}
+
+    def cpu_time(stats: dict[str, Any]) -> float:
+        return float(stats.get("cpus_user_time_secs", 0) + stats.get("cpus_system_time_secs", 0))
+
+    first = wait_for(
+        lambda: Poll(cpu_time(st := reading()) > 0, st), 30, "the task's CPU time above zero"
+    )
+    assert first["cpus_limit"] == 0.5
+    assert first["mem_limit_bytes"] == 32 * 1024 * 1024
+    assert 0 < first["mem_total_bytes"] < first["mem_limit_bytes"]
+    assert first["processes"] >= 1
+    later = wait_for(
+        lambda: Poll(cpu_time(st := reading()) > cpu_time(first) + 0.2, st),
+        30,
+        "the task's CPU time to grow",
+    )
+    assert later["timestamp"] > first["timestamp"]
+    # /containers names the container's executor process, as Mesos does.
+    (entry,) = [e for e in get(agent + "/containers").json() if e["executor_id"] == task_id]
+    pid = entry["status"]["executor_pid"]
+    assert isinstance(pid, int) and pid > 0
+    assert cpu_time(entry["statistics"]) > 0
+    scheduler.kill(task_id, task["agent_id"]["value"])
+    scheduler.wait_state(task_id, {"TASK_KILLED"}, 30)
+
+
 def test_task_stdout_readable_through_files(
     scheduler: Scheduler, agent_hosts: list[str], state: dict[str, Any]
 ) -> None:
@@ -394,6 +497,24 @@ def test_docker_task_finishes(
     assert ip != agent_hosts[0]  # Docker's bridge address
 
 
+def test_docker_task_output_reaches_the_journal(
+    scheduler: Scheduler, agent_hosts: list[str], master_hosts: list[str], tiny_image: str
+) -> None:
+    task = command_task(
+        "docker-journal",
+        "echo DOCKER_STDOUT statsd=$STATSD_UDP_HOST:$STATSD_UDP_PORT; echo DOCKER_STDERR >&2",
+        container={"type": "DOCKER", "docker": {"image": tiny_image, "network": "BRIDGE"}},
+    )
+    run_task(scheduler, task, agent_hosts[0])
+    task_id = task["task_id"]["value"]
+    running = scheduler.statuses(task_id)[0]
+    lines = {"STDOUT": "DOCKER_STDOUT", "STDERR": "DOCKER_STDERR"}
+    wait_journal(master_hosts[0], running, scheduler.framework_id, task_id, lines)
+    # A Docker task gets its StatsD address too (`docker run -e`).
+    stdout = journal(master_hosts[0], running, scheduler.framework_id, task_id, "STDOUT")
+    assert re.search(r"statsd=198\.51\.100\.1:\d+", stdout), stdout
+
+
 def test_docker_bridge_task_publishes_its_port_mapping(
     scheduler: Scheduler, agent_hosts: list[str], tiny_image: str
 ) -> None:
@@ -447,7 +568,7 @@ def test_ucr_task_runs_in_image_rootfs(
 
 
 def test_task_group_shares_volume_and_shows_nested_containers(
-    leader: str, scheduler: Scheduler, agent_hosts: list[str]
+    leader: str, scheduler: Scheduler, agent_hosts: list[str], master_hosts: list[str]
 ) -> None:
     executor: dict[str, Any] = {
         "type": "DEFAULT",
@@ -466,7 +587,7 @@ def test_task_group_shares_volume_and_shows_nested_containers(
     ]
     writer = command_task(
         "writer",
-        "echo shared-data > shared/file; sleep 300",
+        "echo WRITER_STDOUT; echo WRITER_STDERR >&2; echo shared-data > shared/file; sleep 300",
         container={"type": "MESOS", "volumes": volume},
     )
     reader = command_task(
@@ -501,6 +622,14 @@ def test_task_group_shares_volume_and_shows_nested_containers(
     # The reader only runs because it read what the writer wrote into the shared volume.
     time.sleep(0.5)
     assert [s["state"] for s in scheduler.statuses(reader["task_id"]["value"])] == ["TASK_RUNNING"]
+    # Each nested container's output is in the journal under `parent.child`.
+    wait_journal(
+        master_hosts[0],
+        scheduler.statuses(writer["task_id"]["value"])[0],
+        scheduler.framework_id,
+        executor["executor_id"]["value"],
+        {"STDOUT": "WRITER_STDOUT", "STDERR": "WRITER_STDERR"},
+    )
     scheduler.kill(writer["task_id"]["value"], offer["agent_id"]["value"])
     for task in (writer, reader):
         scheduler.wait_state(task["task_id"]["value"], {"TASK_KILLED"}, 30)
@@ -696,14 +825,16 @@ def test_operator_subscribe_streams_task_events(
 
     def read() -> None:
         buffer = b""
-        for chunk in response.iter_content(chunk_size=None):
-            buffer += chunk
-            while b"\n" in buffer:
-                header, rest = buffer.split(b"\n", 1)
-                if len(rest) < int(header):
-                    break
-                events.append(json.loads(rest[: int(header)]))
-                buffer = rest[int(header) :]
+        # The test closes the stream under this reader when it is done: that ends it.
+        with contextlib.suppress(requests.RequestException, AttributeError, ValueError):
+            for chunk in response.iter_content(chunk_size=None):
+                buffer += chunk
+                while b"\n" in buffer:
+                    header, rest = buffer.split(b"\n", 1)
+                    if len(rest) < int(header):
+                        break
+                    events.append(json.loads(rest[: int(header)]))
+                    buffer = rest[int(header) :]
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()

@@ -31,14 +31,21 @@ def test_user_token(master: Node) -> str | None:
     return token if proc.returncode == 0 and JWT.match(token) else None
 
 
-def auth_enabled(master: Node) -> bool:
-    """Whether Admin Router checks tokens: the cluster's expanded config says (`oauth_enabled`)."""
+def auth_setting(master: Node) -> bool | None:
+    """`oauth_enabled` from the cluster's expanded config; None while it cannot be read."""
     proc = master.run(["cat", "/opt/mesosphere/etc/expanded.config.json"], check=False)
     try:
-        config = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        config = json.loads(proc.stdout) if proc.returncode == 0 else None
     except ValueError:
-        config = {}
+        config = None
+    if not isinstance(config, dict):
+        return None
     return str(config.get("oauth_enabled", "false")).lower() == "true"
+
+
+def auth_enabled(master: Node) -> bool:
+    """Whether Admin Router checks tokens: the cluster's expanded config says (`oauth_enabled`)."""
+    return auth_setting(master) is True
 
 
 def login_hint(cluster_id: str, master: Node) -> str | None:

@@ -18,7 +18,7 @@ LONGEST_FIRST = [
     "test_agents",  # 1 master, 2 agents; agent restart, partition, clients (~4)
     "test_config_five_masters",  # 5 masters (~3)
     "test_upgrade",  # 1 master, 1 agent, upgraded node by node (~2)
-    "test_dcoscli",  # 1 master, 1 agent, DC/OS's CLI installed from PyPI (~2)
+    "test_dcoscli",  # 1 master, 1 agent; DC/OS's CLI: login, logs, packages, bundles (~4)
     "test_config_resolvers",
     "test_config_dns_search",
     "test_config_enable_lb",

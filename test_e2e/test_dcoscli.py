@@ -1,13 +1,18 @@
 """DC/OS's old CLI (dcoscli 0.6.1, from PyPI, unmodified) against a cluster with no internet:
-it logs in, and reads logs and metrics. One cluster (1 master, 1 agent) serves both.
+it logs in, reads logs and metrics, manages packages and diagnostics bundles. One cluster
+(1 master, 1 agent) serves all of them.
 
 Logging in: `dcos cluster setup` meets Admin Router's 401 (`WWW-Authenticate: oauthjwt`),
 prints the /login link and asks for an OpenID Connect ID token; the token the cluster's
 own issuer mints (`dcos-oauth id-token`) logs it in. Logs and metrics: `dcos node log` of
 the leader, of a unit and of an agent, `dcos task log` of a task's stdout and stderr
 (through dcos-log's v2 API, which the cluster's capabilities announce), and `dcos node
-metrics`. The CLI imports `collections.Mapping`, which Python 3.10 removed: a launcher
-restores those names from `collections.abc` before importing it, and patches nothing else.
+metrics`. Packages: `dcos package search`, `describe`, `install` (and its refusal of bad
+options, in the CLI's own words for Cosmos's JsonSchemaMismatch), `list`, `uninstall` and
+`repo list`, against Cosmos and the cluster's own Universe. Diagnostics bundles: `dcos node
+diagnostics create`, `--list`, `download` and `delete`. The CLI imports
+`collections.Mapping`, which Python 3.10 removed: a launcher restores those names from
+`collections.abc` before importing it, and patches nothing else.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import os
 import subprocess
 import sys
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from minidcos._util.polling import Poll, wait_for
 from minidcos.cluster import Cluster
 
 # dcoscli 0.6.1's own pins (cryptography 2.0.2, PyJWT 1.4.2) do not build on
@@ -122,7 +129,7 @@ def dcos(
             capture_output=True,
             text=True,
             env=env,
-            timeout=60,
+            timeout=120,
         )
 
     setup = run("cluster", "setup", f"http://{master.ip_address}", stdin=id_token)
@@ -187,3 +194,73 @@ def test_node_metrics(dcos: Dcos) -> None:
     assert {"cpu.total", "memory.total", "load.1min"} <= names
     summary = dcos("node", "metrics", "summary", agent_id(dcos))
     assert summary.returncode == 0 and "CPU" in summary.stdout, summary.stderr
+
+
+def test_search_describe_and_repositories(dcos: Dcos) -> None:
+    search = dcos("package", "search", "--json")
+    assert search.returncode == 0, search.stderr
+    names = {p["name"] for p in json.loads(search.stdout)["packages"]}
+    assert {"nginx", "greeter", "marathon"} <= names
+    versions = dcos("package", "describe", "greeter", "--package-versions")
+    assert json.loads(versions.stdout) == ["0.2.0", "0.1.0"]
+    repos = dcos("package", "repo", "list")
+    assert repos.stdout.strip() == "Universe: http://master.mesos/universe/repo"
+
+
+def test_bad_options_are_explained(dcos: Dcos, tmp_path: Path) -> None:
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"service": {"instances": "two"}}))
+    install = dcos("package", "install", "greeter", f"--options={options}", "--yes")
+    assert install.returncode != 0
+    said = install.stdout + install.stderr
+    assert "Error: Options JSON failed validation" in said
+    assert "Found: string" in said and "Expected: integer" in said
+    assert "Path: service.instances" in said
+
+
+def test_install_list_and_uninstall(dcos: Dcos) -> None:
+    install = dcos("package", "install", "nginx", "--yes")
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert "Installing Marathon app for package [nginx] version [1.22.1]" in install.stdout
+
+    def healthy() -> Poll[None]:
+        apps = dcos("marathon", "app", "list", "--json")
+        listed = json.loads(apps.stdout) if apps.returncode == 0 else []
+        nginx = [a for a in listed if a["id"] == "/nginx"]
+        done = bool(nginx) and nginx[0].get("tasksHealthy", 0) >= 1
+        return Poll(done, detail=apps.stdout[-300:] or apps.stderr[-300:])
+
+    wait_for(healthy, 180, "nginx to be healthy")
+    listed = json.loads(dcos("package", "list", "--json").stdout)
+    assert [(p["name"], p["version"], p["apps"]) for p in listed] == [
+        ("nginx", "1.22.1", ["/nginx"])
+    ]
+    uninstall = dcos("package", "uninstall", "nginx", "--app", "--yes")
+    assert uninstall.returncode == 0, uninstall.stdout + uninstall.stderr
+    assert "Uninstalled package [nginx] version [1.22.1]" in uninstall.stdout + uninstall.stderr
+    empty = dcos("package", "list")
+    assert "There are currently no installed packages" in empty.stdout + empty.stderr
+
+
+def test_diagnostics_bundle(dcos: Dcos, cluster: Cluster, tmp_path: Path) -> None:
+    created = dcos("node", "diagnostics", "create", "all")
+    assert "Job has been successfully started, available bundle: bundle-" in created.stdout, (
+        created.stdout + created.stderr
+    )
+    name = created.stdout.strip().rsplit(" ", 1)[-1]
+
+    def listed() -> Poll[None]:
+        answer = dcos("node", "diagnostics", "--list")
+        return Poll(name in answer.stdout, detail=answer.stdout + answer.stderr)
+
+    wait_for(listed, 300, f"{name} to be listed")
+    location = tmp_path / "bundle.zip"
+    download = dcos("node", "diagnostics", "download", name, f"--location={location}")
+    assert download.stdout.strip() == f"Diagnostics bundle downloaded to {location}"
+    with zipfile.ZipFile(location) as bundle:
+        names = bundle.namelist()
+    for node, role in [(cluster.masters[0], "master"), (cluster.agents[0], "agent")]:
+        assert f"{node.ip_address}_{role}/dcos-diagnostics-health.json" in names
+    deleted = dcos("node", "diagnostics", "delete", name)
+    assert deleted.stdout.strip().startswith("Deleted ")
+    assert dcos("node", "diagnostics", "--list").stdout.strip() == "No available diagnostic bundles"

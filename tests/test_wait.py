@@ -93,3 +93,35 @@ def test_the_dcos_checks_come_in_boot_order(nodes: list[Node]) -> None:
     assert names[0] == "systemd reached its default target"
     assert names.index("DC/OS is installed") < names.index("ZooKeeper quorum of 1 (Exhibitor)")
     assert names[-1] == "every DC/OS unit is healthy (/system/health/v1)"
+
+
+EXPANDED = "/opt/mesosphere/etc/expanded.config.json"
+
+
+def _master_with_config(config: bytes | None) -> tuple[Node, FakeProvider]:
+    provider = FakeProvider()
+    master = Cluster.create(ClusterSpec(1, 0, 0, "tok"), provider=provider).masters[0]
+    if config is not None:
+        provider.cluster_nodes["tok"][0].files[EXPANDED] = (config, 0o644)
+    return master, provider
+
+
+def test_a_token_is_not_needed_with_auth_off() -> None:
+    master, _ = _master_with_config(b'{"oauth_enabled": "false"}')
+    assert wait.AdminRouterToken(master)() is None
+
+
+def test_an_early_failure_to_mint_a_token_is_retried_not_kept() -> None:
+    master, provider = _master_with_config(None)
+    token = wait.AdminRouterToken(master)
+    with pytest.raises(ConnectionError, match="cannot be read yet"):
+        token()  # DC/OS is not installed yet: ask again later
+    provider.cluster_nodes["tok"][0].files[EXPANDED] = (b'{"oauth_enabled": "true"}', 0o644)
+    provider.fail_command("dcos-oauth login", returncode=1, stderr=b"not ready")
+    with pytest.raises(ConnectionError, match="does not mint a token"):
+        token()  # dcos-oauth is not up yet: ask again later
+    provider.failures.clear()
+    provider.fail_command("dcos-oauth login", returncode=0, stdout=b"aaa.bbb.ccc\n")
+    assert token() == "aaa.bbb.ccc"
+    provider.failures.clear()
+    assert token() == "aaa.bbb.ccc"  # minted once

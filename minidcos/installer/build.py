@@ -1,9 +1,10 @@
 """Build the installer: one self-extracting dcos_generate_config.sh.
 
 Its inputs are packages/, integration_tests/ (as the dcos-integration-test
-package, active on masters) and the payload code beside this module
-(`payload/`). The result is cached under a hash of them all, so it is
-rebuilt only when one changes.
+package, active on masters), fixtures/universe/ (as the `universe` package,
+see universe.py) and the payload code beside this module (`payload/`). The
+result is cached under a hash of them all, so it is rebuilt only when one
+changes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from minidcos.errors import UsageError
 from minidcos.installer.packages import Package, load_package, package_folders, read_tree
 from minidcos.installer.payload.config import DCOS_VERSION
 from minidcos.installer.payload.genconf import tar_bytes
+from minidcos.installer.universe import universe_package
 
 INTEGRATION_TESTS_DIR = paths.PROJECT_ROOT / "integration_tests"
 PAYLOAD_DIR = Path(__file__).resolve().parent / "payload"
@@ -46,7 +48,10 @@ def integration_test_package() -> Package:
 
 
 def load_packages() -> list[Package]:
-    return [load_package(f) for f in package_folders()] + [integration_test_package()]
+    return [load_package(f) for f in package_folders()] + [
+        integration_test_package(),
+        universe_package(),
+    ]
 
 
 def installer_hash(packages: list[Package], dcos_version: str = DCOS_VERSION) -> str:

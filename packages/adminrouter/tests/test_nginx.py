@@ -206,6 +206,29 @@ def test_metadata(node: Node) -> None:
     assert "mesos" in node.json("/pkgpanda/active.buildinfo.full.json")
 
 
+def test_cosmos_locations(node: Node) -> None:
+    assert node.json("/package/search", "-X POST")["path"] == "/package/search"
+    assert node.json("/cosmos/service/describe", "-X POST")["path"] == "/service/describe"
+    assert node.json("/capabilities") == {
+        "port": 7070,
+        "path": "/capabilities",
+        "query": "",
+        "cookie": "",
+    }
+
+
+def test_local_universe_is_served_with_its_media_type(node: Node) -> None:
+    node.sh(
+        "mkdir -p /opt/mesosphere/active/universe/repo && "
+        "echo '{\"packages\": []}' > /opt/mesosphere/active/universe/repo/universe.json"
+    )
+    status, headers, body = node.curl("/universe/repo")
+    assert status == 200 and body.strip() == '{"packages": []}'
+    assert headers["content-type"] == (
+        "application/vnd.dcos.universe.repo+json;charset=utf-8;version=v4"
+    )
+
+
 def test_agent_admin_router_fronts_the_local_agent(node: Node) -> None:
     assert node.json("/state", port=61001)["path"] == "/state"
     status, _, _ = node.curl("/mesos/", port=61001)

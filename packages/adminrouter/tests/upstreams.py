@@ -141,6 +141,7 @@ async def main() -> None:
                 "/dcos-metadata/ui-config.json": constant({"uiConfiguration": {}}),
             }
         ),
+        7070: echo_app(),  # Cosmos
         9100: echo_app(),
         9101: echo_app(),
         9200: echo_app(),

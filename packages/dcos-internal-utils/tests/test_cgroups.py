@@ -43,7 +43,7 @@ def tree(tmp_path: Path) -> dict[str, cgroups.Mount]:
 
 def test_mounts_and_the_node_prefix(tmp_path: Path) -> None:
     found = tree(tmp_path)
-    assert set(found) == {"cpu", "cpuacct", "memory", "blkio", "pids"}
+    assert set(found) == {"cpu", "cpuacct", "memory", "blkio", "pids", "name=systemd"}
     assert cgroups.directory(found["memory"], f"{NODE}/{UNIT}") == tmp_path / "memory" / UNIT
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from dcos_internal_utils.http import (
@@ -62,3 +63,43 @@ def test_tcp_and_unix_sockets_both_answer(tmp_path: Path) -> None:
     finally:
         tcp.shutdown()
         unix.shutdown()
+
+
+def streaming_router(closed: list[bool]) -> Router:
+    routes = Router()
+
+    @routes.get("/stream")
+    def stream(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield b"one,"
+                yield b""
+                yield b"two"
+            finally:
+                closed.append(True)
+
+        return Response(content_type="text/plain", stream=chunks())
+
+    return routes
+
+
+def test_a_streamed_body_is_chunked_for_http_11_and_closed_for_http_10() -> None:
+    closed: list[bool] = []
+    server = _Server(tcp_socket("127.0.0.1", 0), _handler_class(streaming_router(closed)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.socket.getsockname()[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(2):  # the connection stays usable after a chunked body
+        conn.request("GET", "/stream")
+        response = conn.getresponse()
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        assert response.read() == b"one,two"
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(b"GET /stream HTTP/1.0\r\n\r\n")
+        received = b""
+        while chunk := raw.recv(4096):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"Connection: close" in head and b"chunked" not in head
+    assert body == b"one,two"
+    assert closed == [True, True, True]

@@ -95,8 +95,9 @@ async def _follow(state: dict[str, Any], streams: bool) -> tuple[float, int]:
     return took, master.state_requests - requests_before
 
 
-async def _settled(master: RecordedMaster, quiet_s: float = 0.3) -> None:
-    """Until the master has had no state request for `quiet_s`."""
+async def _settled(master: RecordedMaster, quiet_s: float = 1.0) -> None:
+    """Until the master has had no state request for `quiet_s` (long enough that the
+    fetch SUBSCRIBED asked for has been made even on a loaded machine)."""
     while True:
         seen = master.state_requests
         await asyncio.sleep(quiet_s)

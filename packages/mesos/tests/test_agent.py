@@ -185,7 +185,7 @@ def test_systemd_unit_carries_limits_and_exit_hook() -> None:
     assert "--property=CPUQuota=50%" in argv
     assert "--property=LimitNOFILE=512:1024" in argv
     assert any(
-        a.startswith("--property=ExecStopPost=/opt/mesosphere/bin/mesos-container-exited")
+        a.startswith("--property=ExecStopPost=+/opt/mesosphere/bin/mesos-container-exited")
         for a in argv
     )
     assert argv[-3:] == ["/bin/sh", "-c", "true"]

@@ -44,6 +44,8 @@ def mounts(mountinfo: str | None = None) -> dict[str, Mount]:
             found.setdefault(V2, mount)
         elif fstype == "cgroup":
             for option in super_options.split(","):
+                if option.startswith("name="):  # a named hierarchy: systemd's own, name=systemd
+                    found.setdefault(option, mount)
                 if option in ("rw", "ro") or "=" in option:
                     continue
                 found.setdefault(option, mount)

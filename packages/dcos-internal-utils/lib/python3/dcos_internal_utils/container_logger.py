@@ -1,33 +1,50 @@
-"""A task's stdout and stderr, to its sandbox files and to the journal (DC/OS's journald sink).
+"""A task's stdout and stderr as journal entries (DC/OS's journald container logger).
 
-DC/OS's Mesos agents run each container's output through a logger that
-writes it to the sandbox (`stdout`, `stderr`) and to journald, every line an
-entry with the container's labels: FRAMEWORK_ID, EXECUTOR_ID, CONTAINER_ID,
-AGENT_ID and STREAM (STDOUT or STDERR). dcos-log finds a task's entries by
-those fields (/system/v1/logs/v1/range/framework/<f>/executor/<e>/container/<c>).
+DC/OS's Mesos agents send each container's output to journald, every line an
+entry with the container's labels: FRAMEWORK_ID, EXECUTOR_ID, CONTAINER_ID
+(`parent.child` for a nested container), AGENT_ID, SYSLOG_IDENTIFIER (the
+executor's name), the executor's own labels, and STREAM (STDOUT or STDERR).
+dcos-log finds a task's entries by those fields
+(/system/v1/logs/v1/range/framework/<f>/executor/<e>/container/<c>).
 
-`mesos-journald-logger` (in dcos-log's bin/) wraps the task's command line:
+The pieces here are shared by the two ways of doing it:
+- `LineSplitter` and `JournalWriter`: bytes to lines, lines to entries on
+  journald's native socket. An entry can be sent on behalf of another process
+  (its pid as the socket credentials, which root may give): journald then
+  files it under that process's unit, as if the process had logged it.
+- The Mesos agent follows the sandbox files its task units write
+  (dcos_mesos.agent.container_logger): no process per task.
+- `mesos-journald-logger` (in dcos-log's bin/) wraps one command line instead:
 
     mesos-journald-logger --sandbox DIR --label FRAMEWORK_ID=<id> --label EXECUTOR_ID=<id> \
         --label CONTAINER_ID=<id> --label AGENT_ID=<id> -- /bin/sh -c 'the task'
 
-It runs the command with the same environment, passes signals on, copies
-the bytes to the files unchanged, and exits as the command did.
+  It runs the command with the same environment, passes signals on, copies
+  the bytes to the sandbox files unchanged, and exits as the command did.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
+import re
 import selectors
 import signal
+import socket
+import struct
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-Send = Callable[..., None]
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+MAX_LINE = 64 * 1024  # a longer line becomes several entries, as journald itself splits
+# journald keeps only fields named like this (upper case, digits, underscore, no leading _).
+FIELD_NAME = re.compile(r"[A-Z0-9][A-Z0-9_]{0,63}")
+
+Send = Callable[[Mapping[str, str]], object]
 
 FORWARDED_SIGNALS = (
     signal.SIGTERM,
@@ -37,49 +54,123 @@ FORWARDED_SIGNALS = (
     signal.SIGUSR1,
     signal.SIGUSR2,
 )
-MAX_LINE = 64 * 1024  # a longer line becomes several entries, as journald itself splits
 
 
-def journal_send() -> Send:
-    from systemd import journal  # Debian's python3-systemd, on nodes
+def valid_field(name: str) -> bool:
+    return bool(FIELD_NAME.fullmatch(name))
 
-    return journal.send  # type: ignore[no-any-return]
+
+def entry_bytes(fields: Mapping[str, str]) -> bytes:
+    """One entry in journald's native format: `NAME=value` lines, and a value with a
+    newline as `NAME`, newline, its length (64-bit little endian), the value, newline."""
+    out = bytearray()
+    for name, value in fields.items():
+        data = value.encode("utf-8", "replace")
+        if b"\n" in data:
+            out += name.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
+        else:
+            out += name.encode() + b"=" + data + b"\n"
+    return bytes(out)
+
+
+class JournalWriter:
+    """Entries to journald's native socket, each optionally on behalf of process `pid`.
+
+    A blocked journald holds a send back for at most `timeout` seconds; an
+    entry journald cannot take is dropped (the sandbox file keeps the line).
+    """
+
+    def __init__(self, path: str = JOURNAL_SOCKET, timeout: float = 5.0) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self.sock.settimeout(timeout)
+        self.credentials = (os.getuid(), os.getgid())
+
+    def send(self, fields: Mapping[str, str], pid: int | None = None) -> bool:
+        """Send one entry; False if journald did not take it."""
+        try:
+            self._send(entry_bytes(fields), pid)
+            return True
+        except OSError as exc:
+            if exc.errno != errno.EMSGSIZE or len(fields.get("MESSAGE", "")) <= 4096:
+                return False
+        # Bigger than a datagram may be (a long line of bytes that are not UTF-8): its start.
+        return self.send({**fields, "MESSAGE": fields["MESSAGE"][:4096]}, pid)
+
+    def _send(self, data: bytes, pid: int | None) -> None:
+        if pid:
+            uid, gid = self.credentials
+            credentials = struct.pack("iII", pid, uid, gid)
+            try:
+                self.sock.sendmsg(
+                    [data], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)], 0, self.path
+                )
+                return
+            except (ProcessLookupError, PermissionError):
+                pass  # the process is gone, or we may not speak for it: send as ourselves
+        self.sock.sendmsg([data], [], 0, self.path)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class LineSplitter:
+    """Bytes as they come to whole lines (without the newline); a line longer than
+    MAX_LINE is cut into several."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buffer = self.pending + data if self.pending else data
+        lines, start = [], 0
+        while True:
+            newline = buffer.find(b"\n", start, start + MAX_LINE + 1)
+            if newline >= 0:
+                lines.append(buffer[start:newline])
+                start = newline + 1
+            elif len(buffer) - start >= MAX_LINE:
+                lines.append(buffer[start : start + MAX_LINE])
+                start += MAX_LINE
+            else:
+                self.pending = buffer[start:]
+                return lines
+
+    def flush(self) -> list[bytes]:
+        """The last line, when the stream ended without a newline."""
+        rest, self.pending = self.pending, b""
+        return [rest] if rest else []
+
+
+def line_entry(line: bytes, stream: str, labels: Mapping[str, str]) -> dict[str, str]:
+    """The entry for one line of `stream` (STDOUT or STDERR)."""
+    return {"MESSAGE": line.decode("utf-8", "replace"), **labels, "STREAM": stream}
 
 
 class StreamSink:
-    """One stream: bytes to its file as they come, whole lines to the journal."""
+    """One stream of a wrapped command: bytes to its file as they come, lines to the journal."""
 
     def __init__(self, stream: str, path: Path, labels: dict[str, str], send: Send) -> None:
         self.stream = stream
         self.file = open(path, "ab", buffering=0)  # noqa: SIM115 (kept open for the task's life)
         self.labels = labels
         self.send = send
-        self.pending = b""
+        self.lines = LineSplitter()
 
     def feed(self, data: bytes) -> None:
         self.file.write(data)
-        self.pending += data
-        while True:
-            newline = self.pending.find(b"\n")
-            if newline < 0:
-                if len(self.pending) >= MAX_LINE:
-                    self._entry(self.pending[:MAX_LINE])
-                    self.pending = self.pending[MAX_LINE:]
-                    continue
-                return
-            self._entry(self.pending[:newline])
-            self.pending = self.pending[newline + 1 :]
+        for line in self.lines.feed(data):
+            self._entry(line)
 
     def close(self) -> None:
-        if self.pending:
-            self._entry(self.pending)
-            self.pending = b""
+        for line in self.lines.flush():
+            self._entry(line)
         self.file.close()
 
     def _entry(self, line: bytes) -> None:
         # journald away: the sandbox file still has the line.
         with contextlib.suppress(OSError):
-            self.send(line.decode("utf-8", "replace"), STREAM=self.stream, **self.labels)
+            self.send(line_entry(line, self.stream, self.labels))
 
 
 def run(argv: list[str], sandbox: Path, labels: dict[str, str], send: Send) -> int:
@@ -128,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
-    status = run(command, args.sandbox, parse_labels(args.label), journal_send())
+    writer = JournalWriter()
+    status = run(command, args.sandbox, parse_labels(args.label), writer.send)
     if status < 0:  # killed by a signal: end the same way, so the agent sees it
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)

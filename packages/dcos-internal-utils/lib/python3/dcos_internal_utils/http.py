@@ -22,7 +22,7 @@ import re
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -56,6 +56,11 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # Headers that may repeat, such as Set-Cookie, in the order they are sent.
     header_list: list[tuple[str, str]] = field(default_factory=list)
+    # A body too big to hold in memory (a file, a command's output): its chunks
+    # are sent as they come (with the Content-Length given in `headers` if there
+    # is one; else chunked to HTTP/1.1 clients and, to HTTP/1.0 clients such as
+    # nginx's proxy, until the connection closes). `body` is then unused.
+    stream: Iterable[bytes] | None = None
 
     @classmethod
     def json(cls, value: Any, status: int = 200) -> Response:
@@ -113,6 +118,7 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "miniDCOS"
+
         def setup(self) -> None:
             super().setup()
             # Headers and body are separate writes: with Nagle's algorithm on,
@@ -138,12 +144,40 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
                 response = Response.error(500, f"{type(exc).__name__}: {exc}")
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
             for key, value in [*response.headers.items(), *response.header_list]:
                 self.send_header(key, value)
+            if response.stream is not None:
+                self._send_stream(response.stream, "Content-Length" in response.headers)
+                return
+            self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
+
+        def _send_stream(self, chunks: Iterable[bytes], length_known: bool) -> None:
+            chunked = not length_known and self.request_version != "HTTP/1.0"
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            elif not length_known:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            try:
+                if self.command == "HEAD":
+                    return
+                for chunk in chunks:
+                    if not chunk:
+                        continue
+                    if chunked:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    else:
+                        self.wfile.write(chunk)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+            finally:
+                close = getattr(chunks, "close", None)
+                if callable(close):
+                    close()  # a generator's cleanup (a child process, an open file) runs now
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 

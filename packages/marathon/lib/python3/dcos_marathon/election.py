@@ -58,9 +58,10 @@ class SoloElection(Election):
 
 
 class ZkElection(Election):
-    def __init__(self, zk: Any, my_host_port: str) -> None:
+    def __init__(self, zk: Any, my_host_port: str, leader_path: str = LEADER_PATH) -> None:
         super().__init__(my_host_port)
         self.zk = zk
+        self.leader_path = leader_path
         self.loop: asyncio.AbstractEventLoop | None = None
         self.my_node: str | None = None
 
@@ -75,7 +76,7 @@ class ZkElection(Election):
 
         self.zk.add_listener(on_state)
         await asyncio.to_thread(self._drop_stale_latches)
-        prefix = f"{LEADER_PATH}/_c_{uuid.uuid4()}-latch-"
+        prefix = f"{self.leader_path}/_c_{uuid.uuid4()}-latch-"
         path = await asyncio.to_thread(
             self.zk.create,
             prefix,
@@ -90,7 +91,7 @@ class ZkElection(Election):
         def on_children(children: list[str]) -> None:
             self._from_thread(lambda: spawn(self._evaluate(children)))
 
-        self.zk.ChildrenWatch(LEADER_PATH, on_children)
+        self.zk.ChildrenWatch(self.leader_path, on_children)
 
     def _drop_stale_latches(self) -> None:
         """Remove latches our own dead process left (same host:port): no waiting for its session.
@@ -102,15 +103,15 @@ class ZkElection(Election):
         from kazoo.exceptions import NoNodeError
 
         try:
-            children = self.zk.get_children(LEADER_PATH)
+            children = self.zk.get_children(self.leader_path)
         except NoNodeError:
             return
         for child in children:
             try:
-                data, _ = self.zk.get(f"{LEADER_PATH}/{child}")
+                data, _ = self.zk.get(f"{self.leader_path}/{child}")
                 if data.decode() == self.my_host_port:
                     log.info("removing %s, left by this Marathon's previous process", child)
-                    self.zk.delete(f"{LEADER_PATH}/{child}")
+                    self.zk.delete(f"{self.leader_path}/{child}")
             except NoNodeError:
                 continue
 
@@ -125,7 +126,7 @@ class ZkElection(Election):
         leader: str | None = None
         for child in latches:
             try:
-                data, _ = await asyncio.to_thread(self.zk.get, f"{LEADER_PATH}/{child}")
+                data, _ = await asyncio.to_thread(self.zk.get, f"{self.leader_path}/{child}")
             except NoNodeError:
                 continue
             leader = data.decode()
@@ -153,5 +154,5 @@ class ZkElection(Election):
 
         if self.my_node is not None:
             with contextlib.suppress(NoNodeError):
-                await asyncio.to_thread(self.zk.delete, f"{LEADER_PATH}/{self.my_node}")
+                await asyncio.to_thread(self.zk.delete, f"{self.leader_path}/{self.my_node}")
         self._lost()

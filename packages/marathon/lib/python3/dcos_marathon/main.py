@@ -23,7 +23,20 @@ from .store import ZkStore
 from .tasks import spawn
 
 log = logging.getLogger("marathon")
+# Marathon takes each of its flags from a MARATHON_<FLAG> environment variable
+# too; a second Marathon run as an app (Marathon-on-Marathon, the Universe's
+# `marathon` package) sets its own port, framework name and ZooKeeper path so.
 HTTP_PORT = int(os.environ.get("MARATHON_HTTP_PORT", "8080"))
+FRAMEWORK_NAME = os.environ.get("MARATHON_FRAMEWORK_NAME", "marathon")
+# zk://host:port,.../path: the path is where this Marathon keeps its state and
+# its leader latches (the cluster's own ensemble is the one connected to).
+ZK_URL = os.environ.get("MARATHON_ZK", "")
+
+
+def zk_chroot(url: str) -> str:
+    if not url.startswith("zk://") or "/" not in url[len("zk://") :]:
+        return "/marathon"
+    return "/" + url[len("zk://") :].split("/", 1)[1].strip("/")
 
 
 def zk_display(config: dict[str, Any], chroot: str) -> str:
@@ -35,12 +48,14 @@ class Service:
     def __init__(self) -> None:
         expanded = node.expanded_config()
         self.expanded = expanded
-        hostname = node.detect_ip()
+        hostname = os.environ.get("MARATHON_HOSTNAME") or node.detect_ip()
+        self.chroot = zk_chroot(ZK_URL)
         self.config = Config(
             hostname=hostname,
             http_port=HTTP_PORT,
-            zk_display=zk_display(expanded, "/marathon"),
+            zk_display=ZK_URL or zk_display(expanded, self.chroot),
             master_display=zk.mesos_zk_url(expanded),
+            framework_name=FRAMEWORK_NAME,
         )
         self.events = EventBus()
         self.zk: Any = None
@@ -57,7 +72,7 @@ class Service:
 
     async def run(self) -> None:
         self.zk = await asyncio.to_thread(zk.client, self.expanded)
-        store = ZkStore(self.zk)
+        store = ZkStore(self.zk, f"{self.chroot}/state")
         core = Marathon(self.config, store, self.events, self.find_master)
         self.core = core
         assert self.election is not None
@@ -103,8 +118,11 @@ class Service:
 def main() -> None:
     service = Service()
     # The election object exists before ZooKeeper is reached, so the API can answer at once.
-    service.election = ZkElection(None, service.config.host_port)
-    placeholder = Marathon(service.config, ZkStore(None), service.events, service.find_master)
+    service.election = ZkElection(
+        None, service.config.host_port, f"{service.chroot}/leader-curator"
+    )
+    store = ZkStore(None, f"{service.chroot}/state")
+    placeholder = Marathon(service.config, store, service.events, service.find_master)
     api = Api(placeholder, service.election)
 
     async def background() -> None:

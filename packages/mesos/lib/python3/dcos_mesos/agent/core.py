@@ -16,11 +16,15 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Protocol
 
+from dcos_internal_utils.container_logger import valid_field
+
 from dcos_mesos import ids as idlib
 from dcos_mesos.agent import launcher
+from dcos_mesos.agent.container_logger import ContainerLogger
 from dcos_mesos.agent.health import HealthChecker
 from dcos_mesos.agent.launcher import LaunchError, UnitSpec
 from dcos_mesos.agent.provisioner import Bundles, ImageSource, crun_argv, image_args
+from dcos_mesos.agent.statsd import StatsdAddresses
 from dcos_mesos.agent.store import ContainerRecord, Store, TaskRecord
 from dcos_mesos.ids import is_terminal, value, wrap
 from dcos_mesos.resources import Resources
@@ -29,6 +33,8 @@ log = logging.getLogger("mesos-agent")
 
 STATUS_RETRY_S = 10.0
 MAX_COMPLETED_EXECUTORS = 150
+# Executor labels in a task's journal entries stop at this size, as DC/OS's logger caps them.
+MAX_LABEL_FIELDS_BYTES = 10 * 1024
 
 
 class MasterLink(Protocol):
@@ -47,6 +53,8 @@ class Agent:
         images: ImageSource,
         bundles: Bundles,
         port: int = 5051,
+        statsd: StatsdAddresses | None = None,
+        container_logger: ContainerLogger | None = None,
     ) -> None:
         self.store = store
         self.flags = flags
@@ -57,6 +65,11 @@ class Agent:
         self.master = master
         self.images = images
         self.bundles = bundles
+        # DC/OS's metrics isolator and journald container logger; without them (in tests)
+        # tasks get no StatsD address and their output stays in the sandbox files.
+        self.statsd = statsd
+        self.container_logger = container_logger
+        self._statsd_requests: dict[str, asyncio.Future[dict[str, str]]] = {}
         self.agent_id = store.agent_id()
         self.master_id = ""
         self.master_hostname = ""
@@ -190,6 +203,8 @@ class Agent:
                 cid = self.container_of(record, task)
                 if task.terminal:
                     continue
+                if task.unit:
+                    self._follow_output(record, task)
                 if active.get(cid):
                     if record.kind == "docker":
                         self.container_ips[record.id] = await launcher.docker_container_ip(
@@ -256,14 +271,17 @@ class Agent:
             return
         container = task_info.get("container") or {}
         kind = "docker" if container.get("type") == "DOCKER" else "command"
+        container_id = idlib.new_uuid()
+        self._request_statsd(container_id)  # answered while the rest of the launch goes on
         record = self._new_record(
-            framework_info, value(task_info["task_id"]), kind, {}, [task_info]
+            framework_info, value(task_info["task_id"]), kind, {}, [task_info], container_id
         )
         task = record.tasks[value(task_info["task_id"])]
         self.metrics["slave/tasks_staging"] += 1
         try:
             await self._start(record, task, record.id, Path(record.sandbox), Path(record.sandbox))
         except LaunchError as exc:
+            self._release_statsd(record)
             self.send_status(
                 record,
                 task,
@@ -293,9 +311,10 @@ class Agent:
         kind: str,
         executor_info: dict[str, Any],
         tasks: list[dict[str, Any]],
+        container_id: str = "",
     ) -> ContainerRecord:
         framework_id = value(framework_info.get("id"))
-        container_id = idlib.new_uuid()
+        container_id = container_id or idlib.new_uuid()
         sandbox = self.store.sandbox(self.agent_id, framework_id, executor_id, container_id)
         sandbox.mkdir(parents=True, exist_ok=True)
         latest = sandbox.parent / "latest"
@@ -326,6 +345,7 @@ class Agent:
             executor_info=executor_info,
             framework_info=framework_info,
             launched_at=time.time(),
+            statsd=container_id in self._statsd_requests,
         )
         for task_info in tasks:
             record.tasks[value(task_info["task_id"])] = TaskRecord(info=task_info)
@@ -368,6 +388,21 @@ class Agent:
         env = self._env(record, task, sandbox)
         mounts = self._volumes(container, sandbox, executor_sandbox)
         await self._fetch(command, sandbox)
+        image = (container.get("mesos") or {}).get("image") or {}
+        docker_image = (container.get("docker") or {}).get("image", "")
+        if record.kind == "docker":
+            present, out = await launcher.docker_image_present(docker_image)
+            if not present:
+                raise LaunchError(
+                    f"Failed to launch container: Failed to run 'docker pull {docker_image}': "
+                    f"the image '{docker_image}' is not on this agent and there is no registry "
+                    f"to pull it from: {out}"
+                )
+        elif image:
+            name = (image.get("docker") or {}).get("name") or (image.get("appc") or {}).get("name")
+            img = await self.images.get(str(name))
+        # The task's own variables win over the isolator's, as in Mesos.
+        env = {**await self._statsd_environment(record), **env}
         spec = UnitSpec(
             container_id=container_id,
             sandbox=sandbox,
@@ -380,24 +415,13 @@ class Agent:
             user=str(command.get("user") or ""),
             description=f"Mesos task {task.id}",
         )
-        image = (container.get("mesos") or {}).get("image") or {}
         if record.kind == "docker":
-            docker_image = (container.get("docker") or {}).get("image", "")
-            present, out = await launcher.docker_image_present(docker_image)
-            if not present:
-                raise LaunchError(
-                    f"Failed to launch container: Failed to run 'docker pull {docker_image}': "
-                    f"the image '{docker_image}' is not on this agent and there is no registry "
-                    f"to pull it from: {out}"
-                )
             spec.docker_name = f"mesos-{container_id}"
             spec.argv = launcher.docker_argv(
                 spec.docker_name, info, container, sandbox, env, resources
             )
             spec.user = ""
         elif image:
-            name = (image.get("docker") or {}).get("name") or (image.get("appc") or {}).get("name")
-            img = await self.images.get(str(name))
             bundle = await self.bundles.create(
                 container_id,
                 img,
@@ -415,6 +439,7 @@ class Agent:
         task.unit = spec.unit
         self.save(record)
         await launcher.start_unit(spec)
+        self._follow_output(record, task)
         if record.kind == "docker":
             self.container_ips[record.id] = await launcher.docker_container_ip(spec.docker_name)
 
@@ -468,7 +493,11 @@ class Agent:
             None,
         )
         if record is None:
-            record = self._new_record(framework_info, executor_id, "group", executor, [])
+            container_id = idlib.new_uuid()
+            self._request_statsd(container_id)  # the group's, shared by its tasks
+            record = self._new_record(
+                framework_info, executor_id, "group", executor, [], container_id
+            )
         executor_sandbox = Path(record.sandbox)
         for task_info in tasks:
             task = TaskRecord(info=task_info, container_id=idlib.new_uuid())
@@ -492,6 +521,74 @@ class Agent:
                 return
         for task_info in tasks:
             self._launched(record, record.tasks[value(task_info["task_id"])])
+
+    # -- DC/OS's metrics isolator and journald container logger -------------------------
+
+    def _request_statsd(self, container_id: str) -> None:
+        request = self.statsd.request(container_id) if self.statsd is not None else None
+        if request is not None:
+            self._statsd_requests[container_id] = request
+
+    async def _statsd_environment(self, record: ContainerRecord) -> dict[str, str]:
+        request = self._statsd_requests.get(record.id)
+        if self.statsd is None or request is None:
+            return {}
+        return await self.statsd.environment(request)
+
+    def _release_statsd(self, record: ContainerRecord) -> None:
+        """The container ended: its StatsD port goes back to dcos-metrics."""
+        self._statsd_requests.pop(record.id, None)
+        if self.statsd is not None and record.statsd:
+            record.statsd = False
+            self.spawn(self.statsd.release(record.id))
+
+    def journal_fields(self, record: ContainerRecord, task: TaskRecord) -> dict[str, str]:
+        """A task's journal fields, as DC/OS's journald container logger sets them."""
+        info = record.executor_info
+        fields: dict[str, str] = {}
+        size = 0
+        for label in (info.get("labels") or {}).get("labels", []):
+            key, val = str(label.get("key", "")), str(label.get("value", ""))
+            size += len(key) + len(val)
+            if size > MAX_LABEL_FIELDS_BYTES:
+                break
+            if valid_field(key):  # journald keeps no other field names
+                fields[key] = val
+        container = record.id
+        if task.container_id and task.container_id != record.id:
+            container = f"{record.id}.{task.container_id}"
+        fields.update(
+            {
+                "FRAMEWORK_ID": record.framework_id,
+                "EXECUTOR_ID": record.executor_id,
+                "AGENT_ID": self.agent_id,
+                "CONTAINER_ID": container,
+                "SYSLOG_IDENTIFIER": str(info.get("name") or record.executor_id),
+            }
+        )
+        return fields
+
+    def finish_output(self, container_id: str) -> asyncio.Future[None] | None:
+        """The container ended: the journal gets the rest of its output (done when sent)."""
+        if self.container_logger is None:
+            return None
+        return asyncio.wrap_future(self.container_logger.finish(container_id))
+
+    def _follow_output(self, record: ContainerRecord, task: TaskRecord) -> None:
+        """Send the task's sandbox stdout and stderr to the journal as they grow."""
+        if self.container_logger is None:
+            return
+        cid = self.container_of(record, task)
+        sandbox = Path(record.sandbox)
+        if task.container_id:
+            sandbox = sandbox / "tasks" / task.id
+        self.container_logger.follow(
+            cid,
+            sandbox,
+            self.journal_fields(record, task),
+            lambda: launcher.unit_pids(cid),
+            self.store.journal_checkpoint(self.agent_id, cid),
+        )
 
     async def _kill_group(self, record: ContainerRecord, why: str) -> None:
         for task in record.live_tasks():
@@ -520,6 +617,8 @@ class Agent:
     async def _container_exited(self, record: ContainerRecord, task: TaskRecord) -> None:
         cid = self.container_of(record, task)
         self.health.stop(task)
+        if self.container_logger is not None:
+            self.container_logger.finish(cid)
         exit_info = launcher.read_exit(self.exit_file(cid)) or {}
         state, reason, message, source = termination(exit_info, task, record)
         if exit_info.get("oom_kill") or exit_info.get("docker", "").startswith("true"):
@@ -536,6 +635,8 @@ class Agent:
             )
         task.exited = True
         self.send_status(record, task, state, reason=reason, message=message, source=source)
+        if all(t.exited or t.terminal for t in record.tasks.values()):
+            self._release_statsd(record)
         if (record.kind != "docker" and not task.container_id) or task.container_id:
             await self.bundles.destroy(cid)
         if (
@@ -652,6 +753,10 @@ class Agent:
             self.save(record)
 
     def _forget(self, record: ContainerRecord) -> None:
+        self._release_statsd(record)
+        if self.container_logger is not None:
+            for task in record.tasks.values():
+                self.container_logger.finish(self.container_of(record, task))
         self.containers.pop(record.id, None)
         self.container_ips.pop(record.id, None)
         record.destroyed = True

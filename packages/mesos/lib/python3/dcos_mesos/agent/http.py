@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,12 +12,15 @@ from typing import Any
 from aiohttp import web
 
 from dcos_mesos import MESOS_VERSION
-from dcos_mesos.agent import files, launcher, stats, views
+from dcos_mesos.agent import files, stats, views
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.ids import value
 from dcos_mesos.master.views import BUILD
 from dcos_mesos.resources import Resources
 from dcos_mesos.streams import json_response
+
+# How long a task's exit helper is kept waiting while the rest of its output is sent.
+EXIT_DRAIN_S = 0.5
 
 
 def text(status: int, body: str = "") -> web.Response:
@@ -36,30 +41,19 @@ class AgentHttp:
 
         self.sessions = Sessions(agent)
 
-    async def container_stats(self) -> dict[str, dict[str, Any]]:
-        entries: dict[str, tuple[str, Resources, str]] = {}
-        for record in self.agent.containers.values():
-            for task in record.live_tasks():
-                cid = self.agent.container_of(record, task)
-                unit = launcher.unit_name(cid)
-                if record.kind == "docker":
-                    rc, docker_id = await launcher.run(
-                        ["docker", "inspect", "-f", "{{.Id}}", f"mesos-{cid}"], 5.0
-                    )
-                    unit = f"docker-{docker_id.strip()}.scope" if rc == 0 else unit
-                entries[cid] = (unit, Resources.from_v1(task.info.get("resources")), record.id)
-        groups = await stats.control_groups([u for u, _, _ in entries.values()])
-        out: dict[str, dict[str, Any]] = {}
-        for cid, (unit, resources, top) in entries.items():
-            if unit not in groups:
-                continue
-            data = stats.statistics(
-                groups[unit], resources.scalar("cpus"), int(resources.scalar("mem") * 1024 * 1024)
+    async def container_usage(self) -> stats.Usage:
+        running = [
+            stats.Running(
+                self.agent.container_of(record, task),
+                record.kind,
+                Resources.from_v1(task.info.get("resources")),
+                record.id if task.container_id else "",
             )
-            out[cid] = data
-            if top != cid and top not in out:
-                out[top] = data
-        return out
+            for record in self.agent.containers.values()
+            for task in record.live_tasks()
+            if task.unit
+        ]
+        return await stats.usage(running)
 
     # -- v0 ---------------------------------------------------------------------------
 
@@ -101,10 +95,10 @@ class AgentHttp:
         return json_response(out)
 
     async def monitor(self, request: web.Request) -> web.Response:
-        return jsonp(request, views.monitor_statistics(self.agent, await self.container_stats()))
+        return jsonp(request, views.monitor_statistics(self.agent, await self.container_usage()))
 
     async def containers(self, request: web.Request) -> web.Response:
-        return jsonp(request, views.containers(self.agent, await self.container_stats()))
+        return jsonp(request, views.containers(self.agent, await self.container_usage()))
 
     async def containerizer_debug(self, request: web.Request) -> web.Response:
         return jsonp(request, {"pending": []})
@@ -206,7 +200,7 @@ class AgentHttp:
             return json_response(
                 {
                     "type": kind,
-                    "get_containers": views.get_containers(agent, await self.container_stats()),
+                    "get_containers": views.get_containers(agent, await self.container_usage()),
                 }
             )
         if kind == "LIST_FILES":
@@ -310,7 +304,14 @@ class AgentHttp:
     async def container_exited(self, request: web.Request) -> web.Response:
         if request.remote not in ("127.0.0.1", "::1"):
             return text(403, "Only the node itself reports container exits")
-        self.agent.spawn(self.agent.container_exited(request.match_info["cid"]))
+        container_id = request.match_info["cid"]
+        sent = self.agent.finish_output(container_id)
+        self.agent.spawn(self.agent.container_exited(container_id))
+        if sent is not None:
+            # The unit's exit helper waits for this answer, so the rest of the task's output
+            # goes to the journal while a process of the unit lives: filed under the unit.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sent), EXIT_DRAIN_S)
         return text(202)
 
     def app(self) -> web.Application:

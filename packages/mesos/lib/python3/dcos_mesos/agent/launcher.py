@@ -5,6 +5,8 @@ with `cpus` as CPU shares and a CFS quota and `mem` as a memory limit (cgroup
 v1). The unit is not a child of the agent, so tasks outlive agent restarts.
 Its ExecStopPost (`mesos-container-exited`) records how it ended (exit
 status, signal, and the memory cgroup's OOM-kill count) and tells the agent.
+The unit writes the task's stdout and stderr to the sandbox files itself; the
+agent's container logger follows them into the journal.
 
 Three kinds of command line run in that unit:
 - a plain command (the Mesos containerizer without an image),
@@ -22,6 +24,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dcos_internal_utils import cgroups
 
 from dcos_mesos.resources import Resources
 
@@ -107,7 +111,8 @@ def systemd_run_argv(spec: UnitSpec) -> list[str]:
         "MemoryAccounting=yes",
         "BlockIOAccounting=yes",
         "SendSIGKILL=yes",
-        "ExecStopPost="
+        # `+`: as root whatever the task's User=, for it writes into the agent's meta dir.
+        "ExecStopPost=+"
         + " ".join(
             shlex.quote(a)
             for a in [
@@ -179,6 +184,41 @@ async def unit_active(container_ids: list[str]) -> dict[str, bool]:
             cid = unit[len("mesos-") : -len(".service")]
             active[cid] = props.get("ActiveState") in ("active", "activating", "deactivating")
     return active
+
+
+async def main_pids(container_ids: list[str]) -> dict[str, int]:
+    """Each running container's main process (its executor, as Mesos would say)."""
+    if not container_ids:
+        return {}
+    units = [unit_name(c) for c in container_ids]
+    _rc, out = await run(["systemctl", "show", "--property=Id,MainPID", "--", *units])
+    pids: dict[str, int] = {}
+    for block in out.split("\n\n"):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        unit, pid = props.get("Id", ""), props.get("MainPID", "0")
+        if unit.startswith("mesos-") and unit.endswith(".service") and pid.isdigit() and pid != "0":
+            pids[unit[len("mesos-") : -len(".service")]] = int(pid)
+    return pids
+
+
+def unit_pids(container_id: str) -> list[int]:
+    """The processes in a container's unit, from its cgroup in systemd's own hierarchy.
+
+    A task's unit is a transient service of system.slice, beside the agent's own
+    unit, so its cgroup is found from the agent's without asking systemd.
+    """
+    found = cgroups.mounts()
+    own = cgroups.process_cgroups(os.getpid())
+    for hierarchy in ("name=systemd", cgroups.V2):
+        if hierarchy not in found or hierarchy not in own:
+            continue
+        slice_path = own[hierarchy].rsplit("/", 1)[0]
+        procs = cgroups.directory(found[hierarchy], f"{slice_path}/{unit_name(container_id)}")
+        try:
+            return [int(pid) for pid in (procs / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return []
 
 
 def read_exit(path: Path) -> dict[str, Any] | None:

@@ -13,15 +13,18 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from dcos_internal_utils import aio, mesos_leader, node, zk
 
+from dcos_mesos.agent.container_logger import ContainerLogger
 from dcos_mesos.agent.core import Agent
 from dcos_mesos.agent.http import AgentHttp
 from dcos_mesos.agent.provisioner import Bundles, DockerEngineImages
+from dcos_mesos.agent.statsd import StatsdAddresses
 from dcos_mesos.agent.store import Store
 from dcos_mesos.master.model import parse_attributes
 from dcos_mesos.protocol import HttpClient
@@ -36,22 +39,33 @@ WORK_DIR = Path(os.environ.get("MESOS_WORK_DIR", "/var/lib/mesos/slave"))
 
 
 def default_flags(config: dict[str, Any], role: str) -> dict[str, str]:
+    """DC/OS 1.10's agent flags, as far as they say what this agent does.
+
+    Flags of machinery it does not have are left out (sandbox garbage
+    collection: gc_delay; custom executors: executor_registration_timeout);
+    the isolators are the ones whose job it does.
+    """
     flags = {
         "attributes": "public_ip:true" if role == "slave_public" else "",
         "cgroups_enable_cfs": "true",
         "cgroups_hierarchy": "/sys/fs/cgroup",
         "cgroups_limit_swap": "false",
+        # Every task's output goes to the journal with DC/OS's fields (container_logger.py).
+        "container_logger": "com_mesosphere_mesos_JournaldLogger",
         "containerizers": "docker,mesos",
         "default_role": "slave_public" if role == "slave_public" else "*",
         "docker": "docker",
-        "docker_remove_delay": "1hrs",
+        # A task's Docker container is removed as soon as it ends (mesos-container-exited).
+        "docker_remove_delay": "0ns",
         "docker_socket": "/var/run/docker.sock",
-        "executor_registration_timeout": "10mins",
-        "gc_delay": "2days",
         "hostname_lookup": "false",
         "image_providers": "docker",
-        "isolation": "cgroups/cpu,cgroups/mem,disk/du,filesystem/linux,docker/runtime,"
-        "docker/volume,volume/sandbox_path,posix/rlimits,namespaces/pid",
+        # cgroups/*: each task unit's CPU shares and quota, memory limit and block I/O
+        # counters; filesystem/linux and docker/runtime: an image's rootfs and its
+        # entrypoint, env and cwd (crun); volume/sandbox_path and posix/rlimits as in
+        # Mesos; com_mesosphere_MetricsIsolatorModule: each container's StatsD address.
+        "isolation": "cgroups/cpu,cgroups/mem,cgroups/blkio,filesystem/linux,docker/runtime,"
+        "volume/sandbox_path,posix/rlimits,com_mesosphere_MetricsIsolatorModule",
         "launcher": "linux",
         "log_dir": "/var/log/mesos",
         "master": zk.mesos_zk_url(config),
@@ -127,6 +141,7 @@ async def run_agent() -> None:
     client = HttpClient()
     link = LeaderLink(client)
     store = Store(WORK_DIR)
+    container_logger = ContainerLogger()
     agent = Agent(
         store,
         flags,
@@ -137,11 +152,18 @@ async def run_agent() -> None:
         DockerEngineImages(WORK_DIR / "provisioner" / "images"),
         Bundles(Path("/run/mesos/bundles")),
         PORT,
+        StatsdAddresses(),
+        container_logger,
     )
+    loop = asyncio.get_running_loop()
+    # systemd stops the agent with SIGTERM: end cleanly, so that the container logger
+    # checkpoints how far it got (a restarted agent then sends no line twice).
+    current = asyncio.current_task()
+    if current is not None:
+        loop.add_signal_handler(signal.SIGTERM, current.cancel)
     await agent.recover()
     runner = await aio.serve(AgentHttp(agent).app(), tcp=[("0.0.0.0", PORT)])
 
-    loop = asyncio.get_running_loop()
     # A short session: it only carries the leader watch, and connects sooner while
     # ZooKeeper is still starting.
     zk_client = await asyncio.to_thread(zk.client, config, 4.0)
@@ -194,6 +216,7 @@ async def run_agent() -> None:
         checker.cancel()
         await runner.cleanup()
         await client.close()
+        container_logger.close()
 
 
 def main() -> None:
@@ -201,7 +224,7 @@ def main() -> None:
     logging.getLogger("kazoo").setLevel(logging.WARNING)
     try:
         asyncio.run(run_agent())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         sys.exit(0)
 
 

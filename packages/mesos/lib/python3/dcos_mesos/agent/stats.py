@@ -1,88 +1,122 @@
-"""Resource statistics of running containers, read from their cgroups (cgroup v1)."""
+"""Resource statistics of running containers (Mesos's ResourceStatistics), from their cgroups.
+
+A container's usage is read from the cgroups of one of its processes with
+dcos_internal_utils.cgroups, which knows where each hierarchy is mounted on
+this node (a node that is itself a container may see its hierarchies mounted
+from a root below the host's) and which hierarchy counts a unit's CPU time.
+The process is the unit's main process (the container's executor), or, for a
+task in Docker, the Docker container's first process, whose cgroup is Docker's.
+"""
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
+from dcos_internal_utils import cgroups
+
 from dcos_mesos.agent import launcher
+from dcos_mesos.resources import Resources
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-USER_HZ = os.sysconf("SC_CLK_TCK")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def _kv(text: str) -> dict[str, int]:
-    out = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
-
-
-def _blkio(folder: Path) -> dict[str, Any]:
-    def entries(name: str) -> list[dict[str, Any]]:
-        totals: dict[str, int] = {}
-        for line in _read(folder / name).splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[2].isdigit():
-                totals[parts[1].upper()] = totals.get(parts[1].upper(), 0) + int(parts[2])
-        return [{"op": op, "value": v} for op, v in sorted(totals.items())]
-
-    serviced = entries("blkio.throttle.io_serviced")
-    service_bytes = entries("blkio.throttle.io_service_bytes")
-    return {"throttling": [{"io_serviced": serviced, "io_service_bytes": service_bytes}]}
+# Counters a parent container (a task group's executor) adds up from its nested containers,
+# as its own cgroup, which holds theirs, would in Mesos.
+SUMMED = (
+    "cpus_user_time_secs",
+    "cpus_system_time_secs",
+    "cpus_limit",
+    "cpus_nr_periods",
+    "cpus_nr_throttled",
+    "cpus_throttled_time_secs",
+    "mem_total_bytes",
+    "mem_limit_bytes",
+    "mem_rss_bytes",
+    "mem_cache_bytes",
+    "mem_mapped_file_bytes",
+    "mem_swap_bytes",
+    "mem_unevictable_bytes",
+    "processes",
+    "threads",
+)
 
 
-def statistics(cgroup: str, cpus_limit: float, mem_limit: int) -> dict[str, Any]:
-    """Mesos's ResourceStatistics of one container, from its cgroup path in each hierarchy."""
-    memory = CGROUP_ROOT / "memory" / cgroup.lstrip("/")
-    cpuacct = CGROUP_ROOT / "cpuacct" / cgroup.lstrip("/")
-    cpu = CGROUP_ROOT / "cpu" / cgroup.lstrip("/")
-    mem_stat = _kv(_read(memory / "memory.stat"))
-    cpu_stat = _kv(_read(cpuacct / "cpuacct.stat"))
-    throttle = _kv(_read(cpu / "cpu.stat"))
-    usage = _read(memory / "memory.usage_in_bytes").strip()
-    out: dict[str, Any] = {
-        "timestamp": time.time(),
-        "cpus_limit": cpus_limit,
-        "cpus_user_time_secs": cpu_stat.get("user", 0) / USER_HZ,
-        "cpus_system_time_secs": cpu_stat.get("system", 0) / USER_HZ,
-        "cpus_nr_periods": throttle.get("nr_periods", 0),
-        "cpus_nr_throttled": throttle.get("nr_throttled", 0),
-        "cpus_throttled_time_secs": throttle.get("throttled_time", 0) / 1e9,
-        "mem_limit_bytes": mem_limit,
-        "mem_total_bytes": int(usage) if usage.isdigit() else 0,
-        "mem_rss_bytes": mem_stat.get("total_rss", mem_stat.get("rss", 0)),
-        "mem_cache_bytes": mem_stat.get("total_cache", mem_stat.get("cache", 0)),
-        "mem_anon_bytes": mem_stat.get("total_rss", 0),
-        "mem_file_bytes": mem_stat.get("total_cache", 0),
-        "mem_mapped_file_bytes": mem_stat.get("total_mapped_file", 0),
-        "mem_swap_bytes": mem_stat.get("total_swap", 0),
-    }
-    blkio_dir = CGROUP_ROOT / "blkio" / cgroup.lstrip("/")
-    if blkio_dir.is_dir():
-        out["blkio_statistics"] = _blkio(blkio_dir)
-    return out
+@dataclass(frozen=True)
+class Running:
+    """One running task's container (its own systemd unit) as the agent knows it."""
+
+    container_id: str
+    kind: str  # the record's: "command", "docker" or "group"
+    resources: Resources
+    parent: str = ""  # the task group's container, for a nested one
 
 
-async def control_groups(units: list[str]) -> dict[str, str]:
-    """Each unit's cgroup path, as systemd reports it."""
-    if not units:
+@dataclass
+class Usage:
+    statistics: dict[str, dict[str, Any]]
+    executor_pids: dict[str, int]
+
+
+async def docker_pids(container_ids: list[str]) -> dict[str, int]:
+    """The first process of each task's Docker container (`mesos-<container id>`)."""
+    if not container_ids:
         return {}
-    _rc, out = await launcher.run(["systemctl", "show", "--property=Id,ControlGroup", "--", *units])
-    groups = {}
-    for block in out.split("\n\n"):
-        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        if props.get("ControlGroup"):
-            groups[props.get("Id", "")] = props["ControlGroup"]
-    return groups
+    names = [f"mesos-{c}" for c in container_ids]
+    _rc, out = await launcher.run(
+        ["docker", "inspect", "--format", "{{.Name}} {{.State.Pid}}", *names], 10.0
+    )
+    pids = {}
+    for line in out.splitlines():
+        name, _, pid = line.strip().lstrip("/").partition(" ")
+        if name.startswith("mesos-") and pid.isdigit() and pid != "0":
+            pids[name[len("mesos-") :]] = int(pid)
+    return pids
+
+
+def statistics(pid: int, resources: Resources, found: dict[str, cgroups.Mount]) -> dict[str, Any]:
+    """One container's ResourceStatistics (limits its cgroups lack come from its resources)."""
+    stats = cgroups.statistics(pid, found)
+    if not stats:
+        return {}
+    stats.setdefault("cpus_limit", resources.scalar("cpus"))
+    mem = resources.scalar("mem")
+    if mem > 0:
+        stats.setdefault("mem_limit_bytes", int(mem * 1024 * 1024))
+    return stats
+
+
+def _summed(children: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"timestamp": max(c.get("timestamp", 0.0) for c in children)}
+    for key in SUMMED:
+        values = [c[key] for c in children if key in c]
+        if values:
+            out[key] = round(sum(values), 3) if isinstance(values[0], float) else sum(values)
+    return out
+
+
+async def usage(running: list[Running]) -> Usage:
+    """Statistics and executor pids of the running containers (a task group's parent
+    container sums its nested ones)."""
+    main, docker = await asyncio.gather(
+        launcher.main_pids([r.container_id for r in running]),
+        docker_pids([r.container_id for r in running if r.kind == "docker"]),
+    )
+
+    def read() -> dict[str, dict[str, Any]]:
+        found = cgroups.mounts()
+        out: dict[str, dict[str, Any]] = {}
+        for r in running:
+            pid = docker.get(r.container_id) or main.get(r.container_id)
+            if pid:
+                stats = statistics(pid, r.resources, found)
+                if stats:
+                    out[r.container_id] = stats
+        return out
+
+    stats = await asyncio.to_thread(read)
+    for parent in {r.parent for r in running if r.parent}:
+        children = [
+            stats[r.container_id] for r in running if r.parent == parent and r.container_id in stats
+        ]
+        if children:
+            stats[parent] = _summed(children)
+    return Usage(stats, main)

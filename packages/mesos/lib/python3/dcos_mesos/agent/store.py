@@ -3,6 +3,8 @@
 Layout (Mesos's paths):
   <work_dir>/meta/slaves/latest                  the agent id
   <work_dir>/meta/slaves/<agent>/containers/<container>.json   one record per container
+  <work_dir>/meta/slaves/<agent>/containers/<container>.exit    how its unit ended
+  <work_dir>/meta/slaves/<agent>/containers/<container>.journal how much output is journalled
   <work_dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>   the sandbox
 Records are rewritten whole and renamed into place, so a crash never leaves half a file.
 """
@@ -53,6 +55,7 @@ class ContainerRecord:
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     launched_at: float = 0.0
     destroyed: bool = False
+    statsd: bool = False  # dcos-metrics was asked for a StatsD port for it (given back at its end)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContainerRecord:
@@ -106,7 +109,7 @@ class Store:
         _write(folder / f"{record.id}.json", json.dumps(asdict(record)).encode())
 
     def forget(self, agent_id: str, container_id: str) -> None:
-        for suffix in (".json", ".exit"):
+        for suffix in (".json", ".exit", ".journal"):
             with contextlib.suppress(FileNotFoundError):
                 (self.containers_dir(agent_id) / f"{container_id}{suffix}").unlink()
 
@@ -122,6 +125,10 @@ class Store:
 
     def exit_file(self, agent_id: str, unit_key: str) -> Path:
         return self.containers_dir(agent_id) / f"{unit_key}.exit"
+
+    def journal_checkpoint(self, agent_id: str, unit_key: str) -> Path:
+        """How much of a container's stdout and stderr is in the journal already."""
+        return self.containers_dir(agent_id) / f"{unit_key}.journal"
 
 
 def _write(path: Path, data: bytes) -> None:

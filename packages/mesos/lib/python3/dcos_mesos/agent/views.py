@@ -6,6 +6,7 @@ from typing import Any
 
 from dcos_mesos import MESOS_VERSION
 from dcos_mesos.agent.core import Agent
+from dcos_mesos.agent.stats import Usage
 from dcos_mesos.agent.store import ContainerRecord, TaskRecord
 from dcos_mesos.ids import v0_status, value
 from dcos_mesos.master.model import attributes_v0
@@ -195,7 +196,7 @@ def get_agent(agent: Agent) -> dict[str, Any]:
     return {"agent_info": info}
 
 
-def containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def containers(agent: Agent, usage: Usage) -> list[dict[str, Any]]:
     """/containers (v0): one entry per running container, nested containers with `parent`."""
     out = []
     for record in agent.containers.values():
@@ -214,6 +215,8 @@ def containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str,
             status: dict[str, Any] = {"container_id": container_id}
             if task is not None:
                 status.update(agent.container_status(record, task))
+            if cid in usage.executor_pids:
+                status["executor_pid"] = usage.executor_pids[cid]
             out.append(
                 {
                     "container_id": cid,
@@ -222,15 +225,15 @@ def containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str,
                     "framework_id": record.framework_id,
                     "source": record.executor_info.get("source", ""),
                     "status": status,
-                    "statistics": stats.get(cid, {}),
+                    "statistics": usage.statistics.get(cid, {}),
                 }
             )
     return out
 
 
-def get_containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def get_containers(agent: Agent, usage: Usage) -> dict[str, Any]:
     out = []
-    for entry in containers(agent, stats):
+    for entry in containers(agent, usage):
         item: dict[str, Any] = {
             "framework_id": {"value": entry["framework_id"]},
             "executor_id": {"value": entry["executor_id"]},
@@ -244,7 +247,7 @@ def get_containers(agent: Agent, stats: dict[str, dict[str, Any]]) -> dict[str, 
     return {"containers": out}
 
 
-def monitor_statistics(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def monitor_statistics(agent: Agent, usage: Usage) -> list[dict[str, Any]]:
     return [
         {
             "executor_id": e["executor_id"],
@@ -253,7 +256,7 @@ def monitor_statistics(agent: Agent, stats: dict[str, dict[str, Any]]) -> list[d
             "source": e["source"],
             "statistics": e["statistics"],
         }
-        for e in containers(agent, stats)
+        for e in containers(agent, usage)
         if "parent" not in e["status"]["container_id"]
     ]
 
