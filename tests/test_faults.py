@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from minidcos.backends.base import NodeState
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.errors import NodeNotFoundError, UsageError
+from minidcos.errors import ConfigError, NodeNotFoundError, NotReadyError, UsageError
 from minidcos.faults import (
     Fault,
     FaultError,
@@ -464,3 +465,56 @@ def test_nodes_helper_is_the_facade_s_node(cluster: Cluster) -> None:
     assert isinstance(cluster.node("agent_1"), Node)
     with pytest.raises(NodeNotFoundError):
         cluster.node("agent_7")
+
+
+# -- upgrades ---------------------------------------------------------------------
+
+
+def test_an_upgrade_starts_with_the_masters_and_waits_for_each(
+    provider: FakeProvider, installer: Path, tmp_path: Path
+) -> None:
+    cluster = installed(provider, installer, masters=1)
+    version = tmp_path / "dcos-version.json"
+    version.write_text(json.dumps({"version": "2.2.0-minidcos"}))
+    for node in cluster.nodes:
+        node.send_file(version, Path("/opt/mesosphere/etc/dcos-version.json"))
+    upgrade_to = build.build(tmp_path / "next.sh", dcos_version="2.2.0-minidcos.next")
+    # The fake's nodes answer no HTTP: the wait after the first node fails, naming its check.
+    with pytest.raises(NotReadyError, match="on master_0") as info:
+        cluster.upgrade(upgrade_to, wait_timeout_s=0.5, log_dir=tmp_path / "logs")
+    assert "logs of every node" in str(info.value)
+    scripts = [
+        (ref, argv[1])
+        for ref, argv, _ in provider.commands
+        if argv[:1] == ["bash"] and argv[1].endswith("dcos_node_upgrade.sh")
+    ]
+    assert [ref for ref, _ in scripts] == ["master_0"]  # the agent waits for its turn
+    assert scripts[0][1].startswith("/opt/dcos_install_tmp/upgrade/")
+
+
+def test_an_upgrade_to_the_running_version_is_refused(
+    provider: FakeProvider, installer: Path, tmp_path: Path
+) -> None:
+    cluster = installed(provider, installer, masters=1)
+    version = tmp_path / "dcos-version.json"
+    running = json.loads(
+        subprocess.run(
+            ["bash", str(installer), "--version"], capture_output=True, text=True, check=True
+        ).stdout
+    )["version"]
+    version.write_text(json.dumps({"version": running}))
+    cluster.masters[0].send_file(version, Path("/opt/mesosphere/etc/dcos-version.json"))
+    with pytest.raises(ConfigError, match=f"already runs DC/OS {running}"):
+        cluster.upgrade(installer)
+    assert not any(
+        argv[:1] == ["bash"] and "upgrade" in " ".join(argv) for _, argv, _ in provider.commands
+    )
+
+
+def test_cli_upgrade_refuses_a_missing_installer(
+    cli: Cli, provider: FakeProvider, installer: Path, tmp_path: Path
+) -> None:
+    installed(provider, installer, masters=1)
+    result = cli("docker", "upgrade", "-c", "m", str(tmp_path / "missing.sh"))
+    assert result.code == 1 and "missing.sh does not exist" in result.err, result.err
+    assert "Traceback" not in result.err
