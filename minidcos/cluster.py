@@ -17,19 +17,22 @@ in the engine until every check has passed. Anything that fails afterwards
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import secrets
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from minidcos import iam
+import yaml
+
+from minidcos import iam, roles
 from minidcos import registry as image_registry
 from minidcos import wait as readiness
 from minidcos._util import paths
@@ -38,16 +41,24 @@ from minidcos.backends.base import ClusterPlan, Mount, NodePlan, Provider, node_
 from minidcos.errors import (
     ClusterExistsError,
     ClusterNotFoundError,
+    CommandError,
     ConfigError,
     NodeNotFoundError,
     NotReadyError,
+    StepError,
     UsageError,
 )
+from minidcos.faults import Faults
 from minidcos.installer import build as installer_build
 from minidcos.installer import install as installing
 from minidcos.installer.extra_config import load_extra_config
+from minidcos.logs import export_logs
 from minidcos.node import Node, Output, Role
 from minidcos.status import Status
+
+# Config that depends on the nodes' addresses, which exist only once the network
+# does: called with each node's reference and address ({"master_0": "172.28.1.2"}).
+ConfigFromAddresses = Callable[[Mapping[str, str]], Mapping[str, Any]]
 
 CLUSTER_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 MAX_CLUSTER_ID = 40
@@ -175,19 +186,28 @@ class InstallSpec:
     on demand, cached by content). `extra_config` is a mapping, or the path of
     a YAML file, merged over the config the harness generates; it may not set
     master_list, agent_list or public_agent_list, which come from the nodes.
+    Config that names the nodes' own addresses (`resolvers` pointing at a DNS
+    server a test runs on an agent) is a function of them:
+    `extra_config=lambda addresses: {"resolvers": [addresses["agent_0"]]}`.
     """
 
     installer: Path | None = None
-    extra_config: Mapping[str, Any] | Path = field(default_factory=dict)
+    extra_config: Mapping[str, Any] | Path | ConfigFromAddresses = field(default_factory=dict)
     genconf_dir: Path | None = None
 
 
 @dataclass(frozen=True)
 class _CheckedInstall:
     installer: Path
-    extra_config: dict[str, Any]
+    extra_config: dict[str, Any] | ConfigFromAddresses
     genconf_dir: Path | None
     source: str  # how config errors name the config
+
+    def extra_for(self, plans: Sequence[NodePlan]) -> dict[str, Any]:
+        if callable(self.extra_config):
+            addresses = {f"{p.role.value}_{p.index}": p.ip_address for p in plans}
+            return dict(self.extra_config(addresses))
+        return self.extra_config
 
 
 class Cluster:
@@ -212,12 +232,15 @@ class Cluster:
         provider: Provider | None = None,
         status: Status | None = None,
         registry: bool = True,
+        log_dir: Path | None = None,
     ) -> Cluster:
         """Create the cluster; with `install`, install DC/OS on it (and wait, unless not `wait`).
 
         With `registry` (the default), the engine's image registry is started if
         it is not running, holds the offline image set, and joins the cluster's
-        network, so that the nodes' Docker Engine pulls through it.
+        network, so that the nodes' Docker Engine pulls through it. When the wait
+        fails, a log bundle of every node is written in `log_dir` (the working
+        directory by default) before the cluster is removed.
         """
         status = status or Status.silent()
         spec.validate(dcos=install is not None)
@@ -260,7 +283,7 @@ class Cluster:
             if checked is not None:
                 installing.install(cluster.nodes, status)
                 if wait:
-                    cluster.wait(timeout_s=wait_timeout_s, status=status)
+                    cluster.wait(timeout_s=wait_timeout_s, status=status, log_dir=log_dir)
             return cluster
         except BaseException:  # Ctrl-C and SIGTERM included: nothing is left unless asked
             if not retain:
@@ -296,7 +319,46 @@ class Cluster:
         return [n for n in self.nodes if n.role is Role.PUBLIC_AGENT]
 
     def node(self, reference: str) -> Node:
+        """A node by IP, container name or id, `master_0`-style reference, or the role it
+        holds at this moment: `mesos-leader`, `marathon-leader`, `zookeeper-leader`."""
+        if reference in roles.ROLE_REFERENCES:
+            return roles.by_reference(reference, self.masters)
         return resolve_node(self.nodes, reference, self.cluster_id)
+
+    def refresh(self) -> None:
+        """Forget the node list, so the next use reads it from the provider again."""
+        self._nodes = None
+
+    # -- roles, at the moment they are asked for ----------------------------
+
+    def leader(self, timeout_s: float = roles.DEFAULT_TIMEOUT_S) -> Node:
+        """The master that leads Mesos now."""
+        return roles.mesos_leader(self.masters, timeout_s)
+
+    def marathon_leader(self, timeout_s: float = roles.DEFAULT_TIMEOUT_S) -> Node:
+        """The master whose Marathon leads now."""
+        return roles.marathon_leader(self.masters, timeout_s)
+
+    def zookeeper_leader(self, timeout_s: float = roles.DEFAULT_TIMEOUT_S) -> Node:
+        """The master whose ZooKeeper leads the quorum now."""
+        return roles.zookeeper_leader(self.masters, timeout_s)
+
+    # -- faults and logs ----------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """Make, list and heal faults (minidcos.faults): kills, pauses, partitions, ..."""
+        return self.faults_with(Status.silent())
+
+    def faults_with(self, status: Status) -> Faults:
+        """`faults`, showing what is done on `status`."""
+        self.nodes  # noqa: B018  (raises ClusterNotFoundError for a cluster that is not there)
+        return Faults(self.cluster_id, self.provider, lambda: self.nodes, status)
+
+    def export_logs(self, dest: Path) -> Path:
+        """Write every node's logs and state, and a summary naming failed units, to `dest`."""
+        faults = self.faults
+        return export_logs(self.cluster_id, self.provider, self.nodes, faults.active(), dest)
 
     def as_dict(self) -> dict[str, Any]:
         """The cluster as `minidcos docker inspect` prints it (schema in the README)."""
@@ -332,12 +394,14 @@ class Cluster:
             try:
                 readiness.wait_until(readiness.dcos_checks(self.nodes), timeout_s, status)
             except NotReadyError as exc:
-                bundle = (
-                    log_dir or Path.cwd()
-                ) / f"minidcos-logs-{self.cluster_id}-{int(time.time())}"
-                readiness.write_log_bundle(self.nodes, bundle)
-                exc.args = (f"{exc.args[0]}\n  logs of every node: {bundle}",)
+                self._attach_logs(exc, log_dir)
                 raise
+
+    def _attach_logs(self, exc: NotReadyError, log_dir: Path | None) -> None:
+        """Write a log bundle for a failed wait and name it in the error."""
+        bundle = (log_dir or Path.cwd()) / f"minidcos-logs-{self.cluster_id}-{int(time.time())}"
+        self.export_logs(bundle)
+        exc.args = (f"{exc.args[0]}\n  logs of every node: {bundle} (summary.txt first)",)
 
     def test_environment(self) -> dict[str, str]:
         """The variables dcos-test-utils and DC/OS's integration suite read."""
@@ -378,6 +442,137 @@ class Cluster:
             check=check,
         )
 
+    # -- membership ---------------------------------------------------------
+
+    def add_node(
+        self,
+        role: Role,
+        *,
+        wait: bool = True,
+        wait_timeout_s: float = DEFAULT_WAIT_S,
+        status: Status | None = None,
+        log_dir: Path | None = None,
+    ) -> Node:
+        """Add a node of `role`, installed from the cluster's own installer output and config.
+
+        As in DC/OS, a new agent runs the same `dcos_install.sh` from the same
+        genconf output: the config (and its node lists) is not regenerated, since
+        DC/OS needs `agent_list` only to deploy by SSH, and its diagnostics learn
+        agents from Mesos. A master can only take the place of one removed (its
+        address is in the fixed `master_list`, as `master_discovery: static`
+        wants). Returns once the node is ready (its checks pass), unless not `wait`.
+        """
+        status = status or Status.silent()
+        nodes = self.nodes
+        layout = self.provider.layout(self.cluster_id)
+        serve = [m for m in layout.mounts if m.target == installing.SERVE_MOUNT]
+        if not serve:
+            raise UsageError(
+                f"cluster {self.cluster_id!r} has no DC/OS installer output mounted "
+                "(it was made with `provision`): there is nothing to install a node from"
+            )
+        plan = _plan_new_node(role, nodes, layout.network.subnet, _master_list(layout.workspace))
+        run_token = secrets.token_hex(6)
+        cluster_plan = ClusterPlan(
+            cluster_id=self.cluster_id,
+            run_token=run_token,
+            nodes=(plan,),
+            network=layout.network.name,
+            workspace=layout.workspace,
+            image=layout.image,
+            mounts=layout.mounts,
+        )
+        try:
+            (record,) = self.provider.provision(cluster_plan, status)
+            node = Node.of(record, self.provider)
+            installing.install([node], status)
+            self._nodes = None
+            if wait:
+                with status.step(f"Waiting for {node.reference} (at most {wait_timeout_s:.0f} s)"):
+                    checks = readiness.node_checks(self.nodes, node)
+                    try:
+                        readiness.wait_until(checks, wait_timeout_s, status)
+                    except NotReadyError as exc:
+                        self._attach_logs(exc, log_dir)
+                        raise
+            return node
+        except BaseException:
+            with deferred_interrupts(), status.step(f"Removing the new {role.value}"):
+                self.provider.delete_cluster(self.cluster_id, run_token=run_token)
+            self._nodes = None
+            raise
+
+    def remove_node(self, node: Node) -> None:
+        """Remove `node` as a machine dies: its container and disk go at once.
+
+        Mesos marks a removed agent unreachable after its ping timeout, and
+        Marathon replaces its tasks; a removed master leaves its address vacant
+        in `master_list` for `add_node(Role.MASTER)`.
+        """
+        if node.cluster_id != self.cluster_id:
+            raise UsageError(f"{node} is not a node of cluster {self.cluster_id!r}")
+        self.provider.delete_node(node)
+        self._nodes = None
+
+    # -- upgrading ----------------------------------------------------------
+
+    def upgrade(
+        self,
+        installer: Path,
+        *,
+        wait_timeout_s: float = DEFAULT_WAIT_S,
+        status: Status | None = None,
+        log_dir: Path | None = None,
+    ) -> str:
+        """Upgrade DC/OS node by node to the version `installer` installs, as DC/OS does.
+
+        The installer's `--generate-node-upgrade-script <version now>` runs on
+        the config the cluster was installed with and adds the new build to the
+        folder every node reads; then each node runs `dcos_node_upgrade.sh`,
+        masters first, then agents, then public agents, and the next node
+        starts only once this one is back (its checks pass; after a master,
+        Marathon answers again). Returns the version the cluster now runs.
+        """
+        status = status or Status.silent()
+        installer = installing.check_installer(Path(installer))
+        workspace = self.provider.layout(self.cluster_id).workspace
+        if not (workspace / "genconf" / "config.yaml").is_file():
+            raise UsageError(
+                f"cluster {self.cluster_id!r} has no genconf/config.yaml in its workspace "
+                f"({workspace}): it was not installed by minidcos, so there is no config to "
+                "upgrade from"
+            )
+        before = self.dcos_version()
+        with status.step(f"Generating the node upgrade script from DC/OS {before}"):
+            script = installing.generate_upgrade(installer, workspace, before)
+        for node in self.masters + self.agents + self.public_agents:
+            with status.step(f"Upgrading {node.reference} ({node.ip_address})") as step:
+                try:
+                    node.run(["bash", f"{installing.SERVE_MOUNT}/{script}"])
+                except CommandError as exc:
+                    raise StepError(
+                        "upgrading DC/OS", f"dcos_node_upgrade.sh failed on {node}"
+                    ) from exc
+                checks = readiness.node_checks(self.nodes, node)
+                if node.role is Role.MASTER:
+                    checks.append(readiness.marathon_registered(node))
+                try:
+                    readiness.wait_until(checks, wait_timeout_s, status)
+                except NotReadyError as exc:
+                    self._attach_logs(exc, log_dir)
+                    raise
+                step.update(f"{node.reference} runs DC/OS {self.dcos_version(node)}")
+        return self.dcos_version()
+
+    def dcos_version(self, node: Node | None = None) -> str:
+        """The DC/OS version a node runs (master_0 by default), from dcos-version.json."""
+        node = node or self.masters[0]
+        proc = node.run(["cat", "/opt/mesosphere/etc/dcos-version.json"], check=False)
+        try:
+            return str(json.loads(proc.stdout)["version"])
+        except (ValueError, KeyError) as exc:
+            raise UsageError(f"DC/OS is not installed on {node} (no dcos-version.json)") from exc
+
     # -- destroying ---------------------------------------------------------
 
     def destroy(self) -> bool:
@@ -416,13 +611,19 @@ def _check_install(spec: ClusterSpec, install: InstallSpec, status: Status) -> _
     """Everything about the installer and its config, checked before anything is made:
     the installer is one, the extra config reads, and the installer's own
     `--validate-config` accepts the config (with stand-in node addresses)."""
+    extra: dict[str, Any] | ConfigFromAddresses
     if isinstance(install.extra_config, Path):
         extra = load_extra_config(install.extra_config)
         source = f"config.yaml (generated, with {install.extra_config} merged over it)"
+    elif callable(install.extra_config):
+        extra = install.extra_config
+        source = "config.yaml (generated, with the extra config merged over it)"
     else:
         extra = dict(install.extra_config)
         source = "config.yaml (generated, with the extra config merged over it)"
-    set_by_us = [key for key in NODE_LIST_KEYS if key in extra]
+    placeholder = spec.node_plans(PLACEHOLDER_SUBNET)
+    probe = _CheckedInstall(Path(), extra, None, source).extra_for(placeholder)
+    set_by_us = [key for key in NODE_LIST_KEYS if key in probe]
     if set_by_us:
         raise ConfigError(
             [
@@ -444,7 +645,7 @@ def _check_install(spec: ClusterSpec, install: InstallSpec, status: Status) -> _
         status.step(f"Checking the config with {installer.name} --validate-config") as step,
         tempfile.TemporaryDirectory(prefix="minidcos-validate-") as scratch,
     ):
-        config = _config(checked, spec.node_plans(PLACEHOLDER_SUBNET))
+        config = _config(checked, placeholder)
         for warning in installing.validate_config(
             installer, config, install.genconf_dir, Path(scratch), source
         ):
@@ -454,7 +655,7 @@ def _check_install(spec: ClusterSpec, install: InstallSpec, status: Status) -> _
 
 def _config(checked: _CheckedInstall, plans: Sequence[NodePlan]) -> dict[str, Any]:
     masters, agents, public = installing.role_lists([(p.role, p.ip_address) for p in plans])
-    return {**installing.base_config(masters, agents, public), **checked.extra_config}
+    return {**installing.base_config(masters, agents, public), **checked.extra_for(plans)}
 
 
 def _generate_config(
@@ -464,6 +665,39 @@ def _generate_config(
         installing.write_genconf(workspace, _config(checked, plans), checked.genconf_dir)
         # Warnings were shown when the config was checked.
         installing.genconf(checked.installer, workspace, checked.source)
+
+
+def _master_list(workspace: Path) -> list[str]:
+    """The masters' addresses the cluster was installed with (genconf/config.yaml)."""
+    try:
+        config = yaml.safe_load((workspace / "genconf" / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    return [str(ip) for ip in config.get("master_list") or []]
+
+
+def _plan_new_node(
+    role: Role, nodes: Sequence[Node], subnet: ipaddress.IPv4Network, master_list: Sequence[str]
+) -> NodePlan:
+    """Where a new node goes: a master into a vacant master_list address (its own index),
+    an agent at the next index of its role and the lowest address nobody holds."""
+    used = {n.ip_address for n in nodes}
+    if role is Role.MASTER:
+        vacant = [(i, ip) for i, ip in enumerate(master_list) if ip not in used]
+        if not vacant:
+            raise UsageError(
+                "DC/OS's masters are fixed at install (master_discovery: static lists "
+                f"{', '.join(master_list) or 'them'}): a master can only take the place of one "
+                "removed; remove one first (remove-node master_N), or add an agent"
+            )
+        index, ip = vacant[0]
+        return NodePlan(role, index, ip)
+    index = max((n.index for n in nodes if n.role is role), default=-1) + 1
+    reserved = used | set(master_list) | {str(subnet.network_address + 1)}  # .1: the gateway
+    for address in subnet.hosts():
+        if str(address) not in reserved:
+            return NodePlan(role, index, str(address))
+    raise UsageError(f"the cluster's network {subnet} has no free address left")
 
 
 def list_clusters(provider: Provider | None = None) -> list[str]:

@@ -24,27 +24,29 @@ and one line in `dcos_checks`, after the checks of what it needs.
 
 from __future__ import annotations
 
-import json
-import socket
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from minidcos import iam
+from minidcos._util.http import TRANSIENT, http_json
 from minidcos._util.polling import Poll, PollTimeoutError, wait_for
 from minidcos.errors import NotReadyError
 from minidcos.installer.packages import package_port
 from minidcos.node import Node, Role
 from minidcos.status import Status
 
-__all__ = ["CannotPassError", "Check", "dcos_checks", "http_json", "package_port", "wait_until"]
+__all__ = [
+    "TRANSIENT",
+    "CannotPassError",
+    "Check",
+    "dcos_checks",
+    "http_json",
+    "package_port",
+    "wait_until",
+]
 
-# Errors that mean "not yet": the service is still starting.
-TRANSIENT = (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, ValueError)
 POLL_INTERVAL_S = 0.2
 MAX_POLL_INTERVAL_S = 0.5  # a ready cluster is noticed within half a second
 
@@ -58,15 +60,6 @@ class Check:
     name: str
     node: Node
     probe: Callable[[], tuple[bool, str]]
-
-
-def http_json(url: str, timeout: float = 3.0, token: str | None = None) -> Any:
-    """GET `url` as JSON; with `token`, as a logged-in client (Admin Router's protected
-    locations want one: `iam.test_user_token(master)`)."""
-    headers = {"Authorization": f"token={token}"} if token else {}
-    request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
 
 
 def wait_until(
@@ -363,28 +356,15 @@ def dcos_checks(nodes: Sequence[Node]) -> list[Check]:
     return checks
 
 
-def write_log_bundle(nodes: Sequence[Node], dest: Path) -> Path:
-    """The journal of every node's DC/OS units, for a failed wait."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for node in nodes:
-        proc = node.run(
-            [
-                "journalctl",
-                "--no-pager",
-                "-o",
-                "short-precise",
-                "-n",
-                "2000",
-                "-u",
-                "dcos-*",
-                "-u",
-                "dcos.target",
-            ],
-            check=False,
-        )
-        (dest / f"{node.reference}-{node.ip_address}.journal.log").write_bytes(
-            proc.stdout + proc.stderr
-        )
-        units = node.run(["systemctl", "list-units", "--all", "--no-pager", "dcos-*"], check=False)
-        (dest / f"{node.reference}-{node.ip_address}.units.txt").write_bytes(units.stdout)
-    return dest
+def node_checks(nodes: Sequence[Node], node: Node) -> list[Check]:
+    """The checks that say `node` has joined the cluster `nodes` (a node just added):
+    its own, and those of the cluster that it changes (a master: the quorum and the leader)."""
+    masters = [n for n in nodes if n.role is Role.MASTER]
+    checks = [systemd_up(node), dcos_installed(node)]
+    if node.role is Role.MASTER:
+        checks += [zookeeper_quorum(m, len(masters)) for m in masters]
+        checks += [mesos_leader_elected(node, masters), iam_answers(node)]
+    else:
+        checks += [mesos_agents_registered(masters[0], [node])]
+    checks += [leader_mesos_resolves(node, masters), units_healthy(node)]
+    return checks

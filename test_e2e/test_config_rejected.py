@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from minidcos.backends.docker.provider import DockerProvider
+from minidcos.pytest_plugin import ClusterFactory
 
 
 def create_with_extra_config(
@@ -22,9 +23,10 @@ def create_with_extra_config(
     )
 
 
-def test_bad_extra_config_makes_nothing(
-    provider: DockerProvider, cluster_id: str, tmp_path: Path
-) -> None:
+def test_bad_extra_config_makes_nothing(cluster_factory: ClusterFactory, tmp_path: Path) -> None:
+    cluster_id = cluster_factory.new_cluster_id("rejected")
+    provider = cluster_factory.provider
+    assert isinstance(provider, DockerProvider)
     proc = create_with_extra_config(
         cluster_id,
         tmp_path / "extra.yaml",
@@ -41,7 +43,8 @@ def test_bad_extra_config_makes_nothing(
     assert api.networks(filters={"label": f"minidcos.cluster={cluster_id}"}) == []
 
 
-def test_unparsable_extra_config(cluster_id: str, tmp_path: Path) -> None:
+def test_unparsable_extra_config(cluster_factory: ClusterFactory, tmp_path: Path) -> None:
+    cluster_id = cluster_factory.new_cluster_id("unparsable")
     extra = tmp_path / "extra.yaml"
     proc = create_with_extra_config(cluster_id, extra, "master_list: [unclosed\n")
     assert proc.returncode == 1

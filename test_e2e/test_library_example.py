@@ -7,8 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from minidcos.backends.docker.provider import DockerProvider
-from test_e2e.conftest import RUN_PREFIX
+from minidcos.pytest_plugin import ClusterFactory
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -20,11 +19,12 @@ def library_example() -> str:
     return match.group(1)
 
 
-def test_the_readme_library_example_runs(provider: DockerProvider) -> None:
+def test_the_readme_library_example_runs(cluster_factory: ClusterFactory) -> None:
     code = library_example()
     assert '"library-example"' in code
     # The only change: this run's cluster id, so the session's leftover check covers it.
-    cluster_id = f"{RUN_PREFIX}-library"
+    cluster_id = cluster_factory.new_cluster_id("library")
+    provider = cluster_factory.provider
     code = code.replace('"library-example"', repr(cluster_id))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -7,33 +7,29 @@ that do not meet): Exhibitor on 8181 then asks for user admin, as DC/OS's does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from minidcos import iam
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.cluster import Cluster
 from minidcos.node import Node
-from minidcos.status import Status
 
 # Locations DC/OS 1.10 protects (auth.protect()) that exist in this distribution.
 PROTECTED = ["/acs/api/v1/users", "/acs/api/v1/groups", "/system/health/v1", "/pkgpanda/active/"]
 EXHIBITOR_PASSWORD = "e2e-s3cret"
 
 
-@pytest.fixture(scope="module")
-def open_cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
+pytestmark = pytest.mark.minidcos_cluster(
+    masters=1,
+    agents=0,
+    public_agents=0,
+    extra_config={"oauth_enabled": False, "exhibitor_admin_password": EXHIBITOR_PASSWORD},
+)
 
-    spec = ClusterSpec(masters=1, agents=0, public_agents=0, cluster_id=f"{RUN_PREFIX}-noauth")
-    install = InstallSpec(
-        installer,
-        extra_config={"oauth_enabled": False, "exhibitor_admin_password": EXHIBITOR_PASSWORD},
-    )
-    with Cluster.create(spec, install=install, provider=provider, status=Status()) as cluster:
-        yield cluster
+
+@pytest.fixture(scope="module")
+def open_cluster(minidcos_cluster: Cluster) -> Cluster:
+    return minidcos_cluster
 
 
 def get_status(node: Node, path: str) -> int:

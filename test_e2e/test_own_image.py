@@ -9,7 +9,6 @@ import io
 import secrets
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -22,7 +21,8 @@ from minidcos._util.polling import Poll, wait_for
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.backends.registry.client import RegistryClient
 from minidcos.cli import run
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.cluster import Cluster
+from minidcos.pytest_plugin import ClusterFactory
 from minidcos.status import Status
 
 DEPLOY_TIMEOUT_S = 180
@@ -30,20 +30,21 @@ TRANSIENT = (requests.RequestException, KeyError, IndexError)
 
 
 @pytest.fixture(scope="module")
-def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
-
-    spec = ClusterSpec(1, 1, 0, cluster_id=f"{RUN_PREFIX}-own-image")
-    with Cluster.create(spec, install=InstallSpec(installer), provider=provider) as made:
+def cluster(cluster_factory: ClusterFactory) -> Iterator[Cluster]:
+    with cluster_factory(masters=1, agents=1, name="own-image") as made:
         yield made
 
 
-@pytest.fixture
-def image_name(provider: DockerProvider) -> Iterator[str]:
-    """A name of this test's own, removed from this machine and untagged in the registry."""
-    from test_e2e.conftest import RUN_PREFIX
+@pytest.fixture(scope="module")
+def provider(cluster_factory: ClusterFactory) -> DockerProvider:
+    assert isinstance(cluster_factory.provider, DockerProvider), "this suite builds with Docker"
+    return cluster_factory.provider
 
-    name = f"{RUN_PREFIX}-own/web:1.0"
+
+@pytest.fixture
+def image_name(cluster_factory: ClusterFactory, provider: DockerProvider) -> Iterator[str]:
+    """A name of this test's own, removed from this machine and untagged in the registry."""
+    name = f"{cluster_factory.run_prefix}-own/web:1.0"
     yield name
     docker.from_env().api.remove_image(name, force=True)
     info = provider.registry()

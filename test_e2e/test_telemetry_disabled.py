@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.status import Status
+from minidcos.cluster import Cluster
 
 REPORT = "/var/lib/dcos/dcos-signal/report.json"
 
 
-@pytest.fixture(scope="module")
-def quiet_cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
+pytestmark = pytest.mark.minidcos_cluster(
+    masters=1, agents=0, public_agents=0, extra_config={"telemetry_enabled": False}
+)
 
-    spec = ClusterSpec(masters=1, agents=0, public_agents=0, cluster_id=f"{RUN_PREFIX}-notelem")
-    install = InstallSpec(installer, extra_config={"telemetry_enabled": False})
-    with Cluster.create(spec, install=install, provider=provider, status=Status()) as cluster:
-        yield cluster
+
+@pytest.fixture(scope="module")
+def quiet_cluster(minidcos_cluster: Cluster) -> Cluster:
+    return minidcos_cluster
 
 
 def test_the_config_says_disabled(quiet_cluster: Cluster) -> None:

@@ -18,16 +18,14 @@ import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from minidcos import iam
 from minidcos._util.polling import wait_for
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
-from minidcos.status import Status
+from minidcos.cluster import Cluster
+from minidcos.pytest_plugin import ClusterFactory
 from test_e2e.browser import Browser, chromium, require_chromium
 
 APP = "/ui-e2e/web"
@@ -36,18 +34,13 @@ JOB = "ui-e2e.hello"
 
 
 @pytest.fixture(scope="module")
-def cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
-
+def cluster(cluster_factory: ClusterFactory) -> Iterator[Cluster]:
     require_chromium()  # before making a cluster that could not be used
     existing = os.environ.get("MINIDCOS_UI_CLUSTER")
     if existing:
         yield Cluster(existing)
         return
-    spec = ClusterSpec(masters=1, agents=1, public_agents=1, cluster_id=f"{RUN_PREFIX}-ui")
-    with Cluster.create(
-        spec, install=InstallSpec(installer), provider=provider, status=Status()
-    ) as made:
+    with cluster_factory(masters=1, agents=1, public_agents=1, name="ui") as made:
         yield made
 
 

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from minidcos.backends.base import (
+    ClusterLayout,
     ClusterPlan,
     ImageRef,
     Network,
     NodeRecord,
+    NodeState,
     Output,
     ProviderInfo,
     RegistryInfo,
@@ -38,6 +40,8 @@ class FakeNode:
     record: NodeRecord
     run_token: str
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (data, mode)
+    state: NodeState = NodeState.RUNNING
+    restarts: int = 0
     folders: set[str] = field(default_factory=lambda: {"/", "/root", "/tmp", "/run", "/etc"})
 
 
@@ -57,6 +61,8 @@ class FakeProvider:
         self.fail_provision = fail_provision
         self.failures: list[Failure] = []
         self.calls: list[str] = []
+        self.layouts: dict[str, ClusterLayout] = {}  # cluster id -> what its nodes share
+        self.faults: dict[str, dict[str, str]] = {}  # cluster id -> fault id -> record
         self.commands: list[tuple[str, list[str], dict[str, str]]] = []
         self._subnets = 0
         # The registry: it has no images and no HTTP API here (both are tested
@@ -76,6 +82,7 @@ class FakeProvider:
         found = [f"network {cluster_id}"] if cluster_id in self.networks else []
         found += [f"node {n.record.container_name}" for n in self.cluster_nodes.get(cluster_id, [])]
         found += [f"volume {v}" for v, (c, _) in self.volumes.items() if c == cluster_id]
+        found += [f"fault {f}" for f in self.faults.get(cluster_id, {})]
         return found
 
     # -- the provider interface -----------------------------------------------
@@ -114,6 +121,12 @@ class FakeProvider:
             if mount.is_named_volume and mount.source not in self.volumes:
                 self.volumes[mount.source] = (plan.cluster_id, plan.run_token)
         made = self.cluster_nodes.setdefault(plan.cluster_id, [])
+        self.layouts.setdefault(
+            plan.cluster_id,
+            ClusterLayout(
+                self.networks[plan.cluster_id][1], plan.workspace, plan.image, plan.mounts
+            ),
+        )
         for node_plan in plan.nodes:
             name = node_name(plan.cluster_id, node_plan.role, node_plan.index)
             record = NodeRecord(
@@ -130,7 +143,7 @@ class FakeProvider:
         return [n.record for n in made if n.run_token == plan.run_token]
 
     def list_clusters(self) -> list[str]:
-        owners = {c for c, _ in self.volumes.values()}
+        owners = {c for c, _ in self.volumes.values()} | {c for c, f in self.faults.items() if f}
         return sorted(set(self.networks) | {c for c, n in self.cluster_nodes.items() if n} | owners)
 
     def list_nodes(self, cluster_id: str) -> list[NodeRecord]:
@@ -158,6 +171,10 @@ class FakeProvider:
             if owner == cluster_id and ours(token):
                 del self.volumes[name]
                 existed = True
+        if run_token is None:
+            existed |= bool(self.faults.pop(cluster_id, None))
+            if not self.cluster_nodes.get(cluster_id):
+                self.layouts.pop(cluster_id, None)
         return existed
 
     def delete_all(self) -> bool:
@@ -166,6 +183,8 @@ class FakeProvider:
         self.cluster_nodes.clear()
         self.volumes.clear()
         self._detach_registry_from_gone_networks()
+        self.faults.clear()
+        self.layouts.clear()
         return existed
 
     # -- the registry -----------------------------------------------------------
@@ -223,6 +242,12 @@ class FakeProvider:
     ) -> subprocess.CompletedProcess[bytes]:
         self.commands.append((node.reference, argv, env))
         fake = self._node(node)
+        if fake.state is NodeState.PAUSED:
+            message = f"Error response from daemon: Container {node.container_id} is paused, "
+            raise_or = (1, b"", (message + "unpause the container before exec\n").encode())
+            if check:
+                raise CommandError(str(node), argv, *raise_or)
+            return subprocess.CompletedProcess(argv, *raise_or)
         returncode, stdout, stderr = self._run(fake, argv, env, input)
         if check and returncode != 0:
             raise CommandError(str(node), argv, returncode, stdout, stderr)
@@ -275,6 +300,53 @@ class FakeProvider:
             dest.write_bytes(data)
             os.chmod(dest, mode)
         return Transfer(len(found), sum(len(d) for d, _ in found.values()), sha256_verified=True)
+
+    # -- membership and faults ------------------------------------------------
+
+    def layout(self, cluster_id: str) -> ClusterLayout:
+        if cluster_id not in self.layouts:
+            raise UsageError(f"cluster {cluster_id!r} has no node to take its layout from")
+        return self.layouts[cluster_id]
+
+    def delete_node(self, node: NodeRecord) -> None:
+        self.calls.append(f"delete_node {node.reference}")
+        nodes = self.cluster_nodes.get(node.cluster_id, [])
+        self.cluster_nodes[node.cluster_id] = [
+            n for n in nodes if n.record.container_id != node.container_id
+        ]
+
+    def node_state(self, node: NodeRecord) -> NodeState:
+        for fake in self.cluster_nodes.get(node.cluster_id, []):
+            if fake.record.container_id == node.container_id:
+                return fake.state
+        return NodeState.GONE
+
+    def pause(self, node: NodeRecord) -> None:
+        self.calls.append(f"pause {node.reference}")
+        self._node(node).state = NodeState.PAUSED
+
+    def unpause(self, node: NodeRecord) -> None:
+        self.calls.append(f"unpause {node.reference}")
+        fake = self._node(node)
+        if fake.state is not NodeState.PAUSED:
+            raise CommandError(str(node), ["unpause"], 1, b"", b"Container is not paused")
+        fake.state = NodeState.RUNNING
+
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
+        down = f" down {down_s:g}s" if down_s else ""
+        self.calls.append(f"restart {node.reference}{' hard' if hard else ''}{down}")
+        fake = self._node(node)
+        fake.state = NodeState.RUNNING
+        fake.restarts += 1
+
+    def record_fault(self, cluster_id: str, fault_id: str, record: str) -> None:
+        self.faults.setdefault(cluster_id, {})[fault_id] = record
+
+    def fault_records(self, cluster_id: str) -> dict[str, str]:
+        return dict(self.faults.get(cluster_id, {}))
+
+    def delete_fault_record(self, cluster_id: str, fault_id: str) -> None:
+        self.faults.get(cluster_id, {}).pop(fault_id, None)
 
     # -- the fake nodes -------------------------------------------------------
 

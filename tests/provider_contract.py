@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from minidcos.backends.base import ClusterPlan, NodeRecord, Output, Provider, Role
+from minidcos.backends.base import ClusterPlan, NodeRecord, NodeState, Output, Provider, Role
 from minidcos.cluster import ClusterSpec
 from minidcos.errors import ClusterExistsError, CommandError, TransferError, UsageError
 from minidcos.status import Status
@@ -184,3 +184,74 @@ class ProviderContract:
             provider.download_file(node, Path("/no/such/thing"), tmp_path / "nothing")
         with pytest.raises(UsageError, match="does not exist"):
             provider.send_file(node, tmp_path / "missing", Path("/root/missing"))
+
+    # -- membership and fault primitives ------------------------------------------
+
+    def test_layout_and_deleting_one_node(
+        self, provider: Provider, new_cluster_id: Callable[[], str]
+    ) -> None:
+        cluster_id = new_cluster_id()
+        plan = plan_for(provider, cluster_id, "lay", agents=1)
+        master, agent = provider.provision(plan, Status.silent())
+        try:
+            layout = provider.layout(cluster_id)
+            assert layout.network.name == plan.network
+            assert str(layout.network.subnet.network_address).rsplit(".", 1)[0] in master.ip_address
+            assert layout.image == plan.image and layout.mounts == plan.mounts
+            provider.delete_node(agent)
+            assert provider.list_nodes(cluster_id) == [master]
+            assert provider.node_state(agent) is NodeState.GONE
+            provider.delete_node(agent)  # idempotent
+        finally:
+            provider.delete_cluster(cluster_id)
+
+    def test_pause_freezes_and_unpause_thaws(self, provider: Provider, node: NodeRecord) -> None:
+        assert provider.node_state(node) is NodeState.RUNNING
+        provider.pause(node)
+        try:
+            assert provider.node_state(node) is NodeState.PAUSED
+            proc = provider.exec(
+                node, ["true"], env={}, output=Output.CAPTURE, tty=False, check=False, input=None
+            )
+            assert proc.returncode != 0 and b"paused" in proc.stderr
+        finally:
+            provider.unpause(node)
+        assert provider.node_state(node) is NodeState.RUNNING
+        assert run(provider, node, ["echo", "thawed"]) == b"thawed\n"
+
+    @pytest.mark.parametrize("hard", [False, True])
+    def test_restart_keeps_the_address_and_the_disk(
+        self, provider: Provider, node: NodeRecord, tmp_path: Path, hard: bool
+    ) -> None:
+        source = tmp_path / "kept.txt"
+        source.write_text("still here\n")
+        provider.send_file(node, source, Path("/root/kept.txt"))
+        provider.restart(node, hard=hard, status=Status.silent())
+        assert provider.node_state(node) is NodeState.RUNNING
+        (after,) = [n for n in provider.list_nodes(node.cluster_id) if n == node]
+        assert after.ip_address == node.ip_address
+        assert run(provider, node, ["cat", "/root/kept.txt"]) == b"still here\n"
+        assert run(provider, node, ["systemctl", "is-system-running"]).strip() in (
+            b"running",
+            b"degraded",
+        )
+
+    def test_fault_records_live_and_die_with_the_cluster(
+        self, provider: Provider, new_cluster_id: Callable[[], str]
+    ) -> None:
+        cluster_id = new_cluster_id()
+        provider.create_network(cluster_id, "rec")
+        try:
+            provider.record_fault(cluster_id, "aa11bb", '{"kind": "pause"}')
+            provider.record_fault(cluster_id, "cc22dd", '{"kind": "stop"}')
+            assert provider.fault_records(cluster_id) == {
+                "aa11bb": '{"kind": "pause"}',
+                "cc22dd": '{"kind": "stop"}',
+            }
+            provider.delete_fault_record(cluster_id, "aa11bb")
+            provider.delete_fault_record(cluster_id, "aa11bb")  # idempotent
+            assert list(provider.fault_records(cluster_id)) == ["cc22dd"]
+        finally:
+            provider.delete_cluster(cluster_id)
+        assert provider.fault_records(cluster_id) == {}
+        assert cluster_id not in provider.list_clusters()

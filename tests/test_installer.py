@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from minidcos.errors import ConfigError
+from minidcos.errors import ConfigError, UsageError
 from minidcos.installer import build, packages
 from minidcos.installer import install as run
 
@@ -155,3 +155,50 @@ def test_ports_must_be_numbers(tmp_path: Path) -> None:
     (folder / "buildinfo.json").write_text(json.dumps({"name": "mesos", "ports": {"http": "x"}}))
     with pytest.raises(packages.PackageError, match='"ports" must map names to port numbers'):
         packages.load_package(folder)
+
+
+NEXT_VERSION = "2.2.0-minidcos.next"
+
+
+def test_a_build_with_another_version_upgrades_the_first(installer: Path, tmp_path: Path) -> None:
+    upgrade_to = build.build(tmp_path / "next.sh", dcos_version=NEXT_VERSION)
+    version = json.loads(run.run_installer(upgrade_to, tmp_path, "--version").stdout)["version"]
+    assert version == NEXT_VERSION
+    workspace = _workspace(tmp_path / "ws")
+    run.genconf(installer, workspace)
+    serve = workspace / "genconf" / "serve"
+    first_list = (serve / "cluster-package-list.latest").read_text().strip()
+    installed = json.loads(run.run_installer(installer, tmp_path, "--version").stdout)["version"]
+
+    script = run.generate_upgrade(upgrade_to, workspace, installed)
+    assert script.startswith("upgrade/") and script.endswith("/dcos_node_upgrade.sh")
+    text = (serve / script).read_text()
+    assert f"FROM_VERSION={installed}" in text and f"TO_VERSION={NEXT_VERSION}" in text
+    new_list = (serve / "cluster-package-list.latest").read_text().strip()
+    assert new_list != first_list and f"PACKAGE_LIST_ID={new_list}" in text
+    # The running cluster's files stay: an upgrade adds to serve/, it does not replace it.
+    assert (serve / "package_lists" / f"{first_list}.package_list.json").is_file()
+    # A node added from now on installs the new build.
+    assert f"install DC/OS {NEXT_VERSION} on this node" in (serve / "dcos_install.sh").read_text()
+    metadata = [
+        p
+        for p in json.loads((serve / "package_lists" / f"{new_list}.package_list.json").read_text())
+        if p.startswith("dcos-metadata--")
+    ]
+    with tarfile.open(serve / "packages" / "dcos-metadata" / f"{metadata[0]}.tar.xz") as tar:
+        member = tar.extractfile("etc/dcos-version.json")
+        assert member is not None and json.load(member)["version"] == NEXT_VERSION
+
+
+def test_an_upgrade_to_the_running_version_is_refused(installer: Path, tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path)
+    run.genconf(installer, workspace)
+    installed = json.loads(run.run_installer(installer, tmp_path, "--version").stdout)["version"]
+    with pytest.raises(ConfigError, match=f"the cluster already runs DC/OS {installed}"):
+        run.generate_upgrade(installer, workspace, installed)
+
+
+@pytest.mark.parametrize("bad", ["", "with space", "-dash", "x" * 65])
+def test_bad_versions_are_refused(bad: str) -> None:
+    with pytest.raises(UsageError, match="--dcos-version"):
+        build.build(dcos_version=bad)

@@ -360,9 +360,12 @@ CASES = [
     ),
     Case(
         "overlay subnet that is none",
-        extra("dcos_overlay_network_subnet: 198.19.0.0/33\n"),
+        extra(
+            'dcos_overlay_network: {"vtep_subnet": "198.19.128.0/33", '
+            '"vtep_mac_oui": "70:B3:D5:00:00:00", "overlays": []}\n'
+        ),
         1,
-        ("Invalid IPv4 network: 198.19.0.0/33",),
+        ("dcos_overlay_network: Invalid vtep_subnet: '33' is not a valid netmask",),
     ),
     # -- the installer --------------------------------------------------------------
     Case(

@@ -115,6 +115,25 @@ class ClusterPlan:
 
 
 @dataclass(frozen=True)
+class ClusterLayout:
+    """What the nodes of an existing cluster share: a node added later gets the same."""
+
+    network: Network
+    workspace: Path
+    image: str
+    mounts: tuple[Mount, ...]
+
+
+class NodeState(Enum):
+    """A node container's state, as the engine reports it."""
+
+    RUNNING = "running"
+    PAUSED = "paused"  # every process frozen (`docker pause`)
+    STOPPED = "stopped"  # exited or not started
+    GONE = "gone"  # no such container any more
+
+
+@dataclass(frozen=True)
 class ProviderInfo:
     engine_version: str
     privileged: bool  # False: all available capabilities, seccomp/apparmor unconfined
@@ -254,3 +273,41 @@ class Provider(Protocol):
     def save_images(self, references: list[str], archive: Path) -> None:
         """Write images of the host's engine to `archive`, as `docker save` does."""
         ...
+
+    # -- membership: nodes added to and removed from a running cluster ----------
+
+    def layout(self, cluster_id: str) -> ClusterLayout:
+        """The network, workspace, image and mounts of the cluster's nodes."""
+        ...
+
+    def delete_node(self, node: NodeRecord) -> None:
+        """Remove one node's container and its volumes (the cluster's network stays)."""
+        ...
+
+    # -- fault primitives: the whole container ----------------------------------
+
+    def node_state(self, node: NodeRecord) -> NodeState: ...
+
+    def pause(self, node: NodeRecord) -> None:
+        """Freeze every process of the node (the engine's cgroup freezer)."""
+        ...
+
+    def unpause(self, node: NodeRecord) -> None: ...
+
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
+        """Restart the node's container, keeping its address and its disk; return once
+        its systemd is up again. `hard`: kill it (a power cut) instead of a clean shutdown;
+        `down_s`: stay off that long before starting again (a slow reboot)."""
+        ...
+
+    # -- fault records: the cluster's active faults, kept by the engine ---------
+
+    def record_fault(self, cluster_id: str, fault_id: str, record: str) -> None:
+        """Keep `record` (a fault, as text) among the cluster's labelled objects."""
+        ...
+
+    def fault_records(self, cluster_id: str) -> dict[str, str]:
+        """Every fault recorded for the cluster: fault id -> record."""
+        ...
+
+    def delete_fault_record(self, cluster_id: str, fault_id: str) -> None: ...

@@ -56,6 +56,13 @@ wait_timeout = click.option(
 )
 
 
+log_dir = click.option(
+    "--log-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where a failed wait writes its log bundle (default: the working directory).",
+)
+
+
 def node_counts(dcos: bool) -> Callable[[F], F]:
     """--masters, --agents, --public-agents; the library checks them, naming the flag."""
     masters = "1, 3, 5, 7 or 9 (a ZooKeeper quorum)" if dcos else "at least 1"
@@ -118,4 +125,32 @@ one_node = click.option(
     help="IP, container name or id, or master_0 / agent_1 / public_agent_0.",
 )
 
+one_node_required = click.option(
+    "--node",
+    "node_ref",
+    required=True,
+    help="IP, container name or id, or master_0 / agent_1 / public_agent_0.",
+)
+
 local_path = click.Path(path_type=Path)
+
+fault_nodes = click.option(
+    "--node",
+    "node_refs",
+    multiple=True,
+    required=True,
+    help="IP, container name or id, master_0 / agent_1, or mesos-leader / marathon-leader / "
+    "zookeeper-leader (repeatable).",
+)
+
+unit = click.option(
+    "--unit", required=True, help="A systemd unit of the node, e.g. dcos-mesos-master."
+)
+
+role = click.option(
+    "--role",
+    type=click.Choice(["master", "agent", "public_agent"]),
+    default="agent",
+    show_default=True,
+    help="The new node's role; a master only takes the place of one removed.",
+)

@@ -20,12 +20,17 @@ def installer() -> None:
     type=click.Path(path_type=Path),
     help="Also copy the installer to this file (its folder must exist).",
 )
-def build(output: Path | None) -> None:
+@click.option(
+    "--dcos-version",
+    help="The DC/OS version the installer installs (default: this project's). Two builds "
+    "with different versions upgrade one to the other (`minidcos docker upgrade`).",
+)
+def build(output: Path | None, dcos_version: str | None) -> None:
     """Build dcos_generate_config.sh from packages/ and integration_tests/.
 
     Cached by a hash of its inputs; prints its path.
     """
-    click.echo(installer_build.build(output))
+    click.echo(installer_build.build(output, dcos_version))
 
 
 installer.add_command(build)

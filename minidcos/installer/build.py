@@ -11,12 +11,14 @@ one changes.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from minidcos._util import paths
 from minidcos.errors import UsageError
 from minidcos.installer import ui
 from minidcos.installer.packages import Package, load_package, package_folders, read_tree
+from minidcos.installer.payload.config import DCOS_VERSION
 from minidcos.installer.payload.genconf import tar_bytes
 from minidcos.installer.universe import universe_package
 
@@ -27,6 +29,9 @@ PAYLOAD_DIR = Path(__file__).resolve().parent / "payload"
 POLLING_MODULE = paths.PROJECT_ROOT / "minidcos" / "_util" / "polling.py"
 # The Python modules of payload/, shipped as the artifact's `dcos_installer` package.
 PAYLOAD_MODULES = ("__init__.py", "calc.py", "config.py", "genconf.py", "generate_config.py")
+# The scripts genconf writes into serve/ for nodes, from these templates.
+NODE_SCRIPTS = ("dcos_install.sh.in", "dcos_node_upgrade.sh.in")
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 
 
 def integration_test_package() -> Package:
@@ -50,11 +55,12 @@ def load_packages() -> list[Package]:
     return [*packages, integration_test_package(), universe_package()]
 
 
-def installer_hash(packages: list[Package]) -> str:
+def installer_hash(packages: list[Package], dcos_version: str = DCOS_VERSION) -> str:
     code = [
         (f"installer/{m}", (PAYLOAD_DIR / m).read_bytes())
-        for m in (*PAYLOAD_MODULES, "header.sh", "dcos_install.sh.in")
+        for m in (*PAYLOAD_MODULES, "header.sh", *NODE_SCRIPTS)
     ]
+    code.append(("dcos_version", dcos_version.encode()))
     ids = [(p.id, b"") for p in packages]
     templates = [
         (f"{p.name}/templates/{k}", v) for p in packages for k, v in sorted(p.templates.items())
@@ -62,11 +68,19 @@ def installer_hash(packages: list[Package]) -> str:
     return paths.content_hash(code + ids + templates)
 
 
-def build(output: Path | None = None) -> Path:
+def build(output: Path | None = None, dcos_version: str | None = None) -> Path:
     """The installer's path; builds it if no installer of the same inputs is cached.
 
     With `output`, the installer is also copied there (its folder must exist).
+    `dcos_version` is the version it installs (dcos-version.json, `--version`);
+    two builds of the same packages with different versions upgrade one to the other.
     """
+    version = DCOS_VERSION if dcos_version is None else dcos_version
+    if not VERSION_PATTERN.match(version):
+        raise UsageError(
+            f"--dcos-version {version!r}: use 1 to 64 letters, digits, '.', '_', '+' or '-', "
+            f"starting with a letter or digit (for example {DCOS_VERSION}.1)"
+        )
     if output is not None and not output.parent.is_dir():
         raise UsageError(
             f"--output {output}: the folder {output.parent} does not exist; create it first"
@@ -74,12 +88,12 @@ def build(output: Path | None = None) -> Path:
     if output is not None and output.is_dir():
         raise UsageError(f"--output {output} is a folder; give the installer's file name")
     packages = load_packages()
-    digest = installer_hash(packages)
+    digest = installer_hash(packages, version)
     cached = paths.cache_dir() / "installers" / f"dcos_generate_config.{digest[:16]}.sh"
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{paths.unique_suffix()}.partial")
-        partial.write_bytes(_installer_bytes(packages, digest))
+        partial.write_bytes(_installer_bytes(packages, digest, version))
         partial.chmod(0o755)
         partial.rename(cached)
     if output is not None:
@@ -89,7 +103,7 @@ def build(output: Path | None = None) -> Path:
     return cached
 
 
-def _installer_bytes(packages: list[Package], digest: str) -> bytes:
+def _installer_bytes(packages: list[Package], digest: str, version: str) -> bytes:
     payload: dict[str, bytes] = {}
     modes: dict[str, int] = {}
     bootstrap_entries: dict[str, bytes] = {}
@@ -112,10 +126,16 @@ def _installer_bytes(packages: list[Package], digest: str) -> bytes:
     )
     payload[f"artifacts/bootstrap/{bootstrap_id}.active.json"] = json.dumps(package_ids).encode()
     payload["artifacts/manifest.json"] = json.dumps(
-        {"packages": manifest_packages, "bootstrap_id": bootstrap_id, "installer_hash": digest},
+        {
+            "packages": manifest_packages,
+            "bootstrap_id": bootstrap_id,
+            "installer_hash": digest,
+            "dcos_version": version,
+        },
         indent=2,
     ).encode()
-    payload["artifacts/dcos_install.sh.in"] = (PAYLOAD_DIR / "dcos_install.sh.in").read_bytes()
+    for script in NODE_SCRIPTS:
+        payload[f"artifacts/{script}"] = (PAYLOAD_DIR / script).read_bytes()
     for module in PAYLOAD_MODULES:
         payload[f"dcos_installer/{module}"] = (PAYLOAD_DIR / module).read_bytes()
 

@@ -128,6 +128,36 @@ def genconf(installer: Path, workspace: Path, source: str = "config.yaml") -> li
     return _outcome(installer, workspace, "--genconf", source)[1]
 
 
+def generate_upgrade(installer: Path, workspace: Path, from_version: str) -> str:
+    """Run `--generate-node-upgrade-script FROM_VERSION` in the cluster's workspace (whose
+    genconf/ the cluster was installed from); the upgrade script's path inside serve/.
+
+    DC/OS's installer and ours both print `Node upgrade script URL: <bootstrap_url>/<path>`.
+    """
+    option = "--generate-node-upgrade-script"
+    proc = run_installer(installer, workspace, option, from_version)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        lines = [line for line in output.splitlines() if line.strip()]
+        raise ConfigError(
+            lines[-10:] or [f"exited {proc.returncode}"], source=f"{installer.name} {option}"
+        )
+    bootstrap_url = f"file://{SERVE_MOUNT}"
+    for line in output.splitlines():
+        if line.startswith("Node upgrade script URL:"):
+            url = line.split(":", 1)[1].strip()
+            if url.startswith(bootstrap_url + "/"):
+                return url[len(bootstrap_url) + 1 :]
+            raise StepError(
+                "generating the node upgrade script",
+                f"the script is at {url}, outside the serve folder the nodes see ({bootstrap_url})",
+            )
+    raise StepError(
+        "generating the node upgrade script",
+        f"{installer.name} {option} printed no 'Node upgrade script URL:' line",
+    )
+
+
 def install(nodes: Sequence[Node], status: Status) -> None:
     """`dcos_install.sh <role>` on every node at once."""
     with status.step(f"Installing DC/OS on {len(nodes)} nodes") as step:

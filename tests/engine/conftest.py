@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def provider() -> Iterator[DockerProvider]:
-    yield from provider_proving_no_leftovers(RUN_PREFIX)
+    yield from provider_proving_no_leftovers(RUN_PREFIX, DockerProvider())
 
 
 @pytest.fixture

@@ -15,6 +15,10 @@ IP = "minidcos.ip"
 WORKSPACE = "minidcos.workspace"
 # The create run that made an object: its cleanup removes only what carries its token.
 RUN = "minidcos.run"
+# A fault marker: a small volume per active fault, labelled with the fault's record
+# (labels on containers cannot change after creation; a marker can come and go).
+FAULT = "minidcos.fault"
+FAULT_RECORD = "minidcos.fault.record"
 PREFIX = "minidcos"
 
 
@@ -44,7 +48,16 @@ def bridge_name(cluster_id: str) -> str:
 
 
 def docker_volume_name(cluster_id: str, node: NodePlan) -> str:
-    return f"{container_name(cluster_id, node.role, node.index)}-var-lib-docker"
+    return node_docker_volume_name(container_name(cluster_id, node.role, node.index))
+
+
+def node_docker_volume_name(container: str) -> str:
+    """The /var/lib/docker volume of the agent whose container is named `container`."""
+    return f"{container}-var-lib-docker"
+
+
+def fault_volume_name(cluster_id: str, fault_id: str) -> str:
+    return f"{PREFIX}-{cluster_id}-fault-{fault_id}"
 
 
 def workspace_root() -> Path:

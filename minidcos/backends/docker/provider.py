@@ -9,6 +9,7 @@ interrupted create removes only what it made. Commands run through the
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
@@ -25,12 +26,16 @@ import docker.errors
 import requests.exceptions
 
 from minidcos._util.interrupts import deferred_interrupts
+from minidcos._util.polling import Poll, PollTimeoutError, wait_for
 from minidcos.backends.base import (
+    ClusterLayout,
     ClusterPlan,
     ImageRef,
+    Mount,
     Network,
     NodePlan,
     NodeRecord,
+    NodeState,
     Output,
     ProviderInfo,
     RegistryInfo,
@@ -57,6 +62,9 @@ from minidcos.status import Status
 # the cluster id; the engine refuses one that overlaps another network.
 SUBNET_POOL = ipaddress.IPv4Network(os.environ.get("MINIDCOS_SUBNET_POOL", "172.28.0.0/14"))
 BOOT_TIMEOUT_S = 90.0
+# A clean restart gives systemd this long to stop every unit before the engine kills it.
+STOP_TIMEOUT_S = 30
+PAUSE_TIMEOUT_S = 30.0
 
 ENGINE_HINT = (
     "start the engine (bash setup.sh --host-only starts dockerd), "
@@ -559,6 +567,123 @@ class DockerProvider:
         proc = subprocess.run(argv, capture_output=True)
         if proc.returncode != 0:
             raise CommandError("this machine", argv, proc.returncode, proc.stdout, proc.stderr)
+
+    # -- membership -----------------------------------------------------------
+
+    def layout(self, cluster_id: str) -> ClusterLayout:
+        containers = [
+            c for c in self._containers(labels.selector(cluster_id)) if labels.ROLE in c["Labels"]
+        ]
+        if not containers:
+            raise ProviderError(f"cluster {cluster_id!r} has no node to take its layout from")
+        api = self.client.api
+        details = api.inspect_container(containers[0]["Id"])
+        name = labels.network_name(cluster_id)
+        try:
+            ipam = api.inspect_network(name)["IPAM"]["Config"][0]
+        except (docker.errors.NotFound, KeyError, IndexError) as exc:
+            raise ProviderError(f"the network {name} of cluster {cluster_id!r} is gone") from exc
+        mounts = []
+        own_volume = labels.node_docker_volume_name(details["Name"].lstrip("/"))
+        for bind in details["HostConfig"].get("Binds") or []:
+            source, target, *mode = bind.split(":")
+            if target == "/sys/fs/cgroup" or source == own_volume:
+                continue  # every node gets these; they are not the cluster's own mounts
+            mounts.append(Mount(source, target, read_only=mode[:1] == ["ro"]))
+        return ClusterLayout(
+            network=Network(name, ipaddress.IPv4Network(ipam["Subnet"])),
+            workspace=Path(details["Config"]["Labels"].get(labels.WORKSPACE, "")),
+            image=details["Config"]["Image"],
+            mounts=tuple(mounts),
+        )
+
+    def delete_node(self, node: NodeRecord) -> None:
+        api = self.client.api
+        with deferred_interrupts():
+            try:
+                api.remove_container(node.container_id, force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                raise ProviderError(f"removing {node} failed: {exc}") from exc
+            with contextlib.suppress(docker.errors.NotFound):  # masters have none
+                api.remove_volume(labels.node_docker_volume_name(node.container_name), force=True)
+
+    # -- fault primitives -----------------------------------------------------
+
+    def node_state(self, node: NodeRecord) -> NodeState:
+        try:
+            state = self.client.api.inspect_container(node.container_id)["State"]
+        except docker.errors.NotFound:
+            return NodeState.GONE
+        if state.get("Paused"):
+            return NodeState.PAUSED
+        return NodeState.RUNNING if state.get("Running") else NodeState.STOPPED
+
+    def _engine_call(self, what: str, node: NodeRecord, call: Any) -> None:
+        try:
+            call(node.container_id)
+        except docker.errors.APIError as exc:
+            raise ProviderError(f"{what} {node} failed: {exc.explanation or exc}") from exc
+
+    def pause(self, node: NodeRecord) -> None:
+        # runc gives up freezing when the cgroup does not settle in time (a busy machine:
+        # "unable to freeze"), and thaws it again: try again until it holds.
+        def attempt() -> Poll[None]:
+            try:
+                self.client.api.pause(node.container_id)
+            except docker.errors.APIError as exc:
+                if "unable to freeze" not in str(exc):
+                    raise ProviderError(f"pausing {node} failed: {exc.explanation or exc}") from exc
+                return Poll(False, None, str(exc.explanation or exc))
+            return Poll(True)
+
+        try:
+            wait_for(attempt, PAUSE_TIMEOUT_S, f"pausing {node}", interval_s=0.2)
+        except PollTimeoutError as exc:
+            raise ProviderError(f"pausing {node} failed: {exc.last}") from None
+
+    def unpause(self, node: NodeRecord) -> None:
+        self._engine_call("unpausing", node, self.client.api.unpause)
+
+    def restart(self, node: NodeRecord, *, hard: bool, status: Status, down_s: float = 0.0) -> None:
+        api = self.client.api
+        if hard:
+            self._engine_call("killing", node, api.kill)
+        elif down_s > 0:
+            # The stop signal is systemd's (SIGRTMIN+3): it stops every unit first.
+            self._engine_call("stopping", node, lambda c: api.stop(c, timeout=STOP_TIMEOUT_S))
+        if hard or down_s > 0:
+            time.sleep(down_s)  # the fault itself: the node stays off this long
+            self._engine_call("starting", node, api.start)
+        else:
+            self._engine_call("restarting", node, lambda c: api.restart(c, timeout=STOP_TIMEOUT_S))
+        self._wait_booted(node, BOOT_TIMEOUT_S, threading.Event())
+        status.line(f"     {node.reference} is up again ({node.ip_address})")
+
+    # -- fault records ----------------------------------------------------------
+
+    def record_fault(self, cluster_id: str, fault_id: str, record: str) -> None:
+        self.client.volumes.create(
+            labels.fault_volume_name(cluster_id, fault_id),
+            labels={
+                labels.CLUSTER: cluster_id,
+                labels.FAULT: fault_id,
+                labels.FAULT_RECORD: record,
+            },
+        )
+
+    def fault_records(self, cluster_id: str) -> dict[str, str]:
+        selector = {"label": [f"{labels.CLUSTER}={cluster_id}", labels.FAULT]}
+        found = {}
+        for volume in self._volumes(selector):
+            volume_labels = volume.get("Labels") or {}
+            found[volume_labels[labels.FAULT]] = volume_labels.get(labels.FAULT_RECORD, "")
+        return found
+
+    def delete_fault_record(self, cluster_id: str, fault_id: str) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.api.remove_volume(labels.fault_volume_name(cluster_id, fault_id))
 
     # -- commands and files -------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from minidcos.cli.docker import doctor, image, inspect, lifecycle, run, web
+from minidcos.cli.docker import doctor, faults, image, inspect, lifecycle, nodes, run, web
 
 
 @click.group()
@@ -12,6 +12,6 @@ def docker() -> None:
     """Create, use and destroy DC/OS clusters whose nodes are Docker containers."""
 
 
-for module in (lifecycle, inspect, run, doctor, image, web):
+for module in (lifecycle, inspect, run, faults, nodes, doctor, image, web):
     for command in module.COMMANDS:
         docker.add_command(command)

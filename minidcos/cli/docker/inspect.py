@@ -39,8 +39,13 @@ def status(cluster_id: str, as_json: bool) -> None:
     """Show the cluster's nodes and the health of their DC/OS units."""
     cluster = Cluster(cluster_id)
     health = [node_health(node) for node in cluster.nodes]
+    faults = cluster.faults.active()
     if as_json:
-        report = {"cluster_id": cluster_id, "nodes": [h.as_dict() for h in health]}
+        report = {
+            "cluster_id": cluster_id,
+            "nodes": [h.as_dict() for h in health],
+            "faults": [f.as_dict() for f in faults],
+        }
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(
@@ -52,6 +57,12 @@ def status(cluster_id: str, as_json: bool) -> None:
         click.echo(
             f"  {node.reference:<16} {node.ip_address:<15} {node.container_name:<40} {h.summary()}"
         )
+    click.echo(
+        f"active faults: {len(faults)}"
+        + (" (`minidcos docker heal` undoes them)" if faults else "")
+    )
+    for f in faults:
+        click.echo(f"  {f.id}  {f.describe()} (for {f.age_s:.0f} s)")
 
 
 COMMANDS = [list_clusters, inspect, status]

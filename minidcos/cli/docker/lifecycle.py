@@ -54,6 +54,7 @@ def _print_result(cluster: Cluster, as_json: bool) -> None:
     help="Wait until DC/OS is ready on every node.",
 )
 @opt.wait_timeout
+@opt.log_dir
 @opt.custom_volume
 @opt.retain
 @opt.json_output
@@ -67,6 +68,7 @@ def create(
     genconf_dir: Path | None,
     wait: bool,
     wait_timeout: int,
+    log_dir: Path | None,
     custom_volumes: tuple[str, ...],
     retain: bool,
     as_json: bool,
@@ -85,6 +87,7 @@ def create(
         wait_timeout_s=wait_timeout,
         retain=retain,
         status=status,
+        log_dir=log_dir,
     )
     _print_result(cluster, as_json)
     hint = iam.login_hint(cluster.cluster_id, cluster.masters[0])
@@ -116,9 +119,13 @@ def provision(
 @click.command()
 @opt.cluster_id()
 @opt.wait_timeout
-def wait(cluster_id: str, wait_timeout: int) -> None:
-    """Wait until DC/OS is ready on every node of the cluster (see the README's "wait")."""
-    Cluster(cluster_id).wait(timeout_s=wait_timeout, status=Status())
+@opt.log_dir
+def wait(cluster_id: str, wait_timeout: int, log_dir: Path | None) -> None:
+    """Wait until DC/OS is ready on every node of the cluster (see the README's "wait").
+
+    On a timeout, writes a log bundle (`export-logs`) in --log-dir and exits 1.
+    """
+    Cluster(cluster_id).wait(timeout_s=wait_timeout, status=Status(), log_dir=log_dir)
     click.echo(f"cluster {cluster_id!r} is ready", err=True)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
 from minidcos.cli import _options as opt
-from minidcos.cluster import Cluster
-from minidcos.errors import UsageError
-from minidcos.node import Output
+from minidcos.cluster import TEST_DIR, Cluster
+from minidcos.errors import MiniDCOSError, UsageError
+from minidcos.node import Node, Output
 
 
 def _env(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -21,6 +21,41 @@ def _env(pairs: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"--env {pair!r}: use KEY=VALUE, e.g. --env LOG_LEVEL=debug")
         env[key] = value
     return env
+
+
+def _copy_backs(pairs: tuple[str, ...], test_env: bool) -> list[tuple[PurePosixPath, Path]]:
+    """`REMOTE:LOCAL` pairs; a relative REMOTE is in the command's working directory."""
+    copies = []
+    for pair in pairs:
+        remote, sep, local = pair.partition(":")
+        if not sep or not remote or not local:
+            raise UsageError(
+                f"--copy-back {pair!r}: use REMOTE:LOCAL, e.g. --copy-back junit.xml:./junit.xml"
+            )
+        path = PurePosixPath(remote)
+        if not path.is_absolute():
+            if not test_env:
+                raise UsageError(
+                    f"--copy-back {pair!r}: without --test-env the path on the node must be "
+                    f"absolute (for example /tmp/{path})"
+                )
+            path = PurePosixPath(TEST_DIR) / path
+        copies.append((path, Path(local)))
+    return copies
+
+
+def _copy_back(node: Node, copies: list[tuple[PurePosixPath, Path]], returncode: int) -> int:
+    """Copy each file back, whatever the command's exit status; a missing one is an error
+    only when the command succeeded (a failed command may not have written it)."""
+    for remote, local in copies:
+        try:
+            transfer = node.download_file(Path(remote), local)
+        except MiniDCOSError as exc:
+            click.echo(f"Error: --copy-back {remote}: {exc}", err=True)
+            returncode = returncode or 1
+            continue
+        click.echo(f"copied back {node.reference}:{remote} -> {local}: {transfer}", err=True)
+    return returncode
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -38,18 +73,33 @@ def _env(pairs: tuple[str, ...]) -> dict[str, str]:
     "dcos-integration-test directory, with MASTER_HOSTS, SLAVE_HOSTS, PUBLIC_SLAVE_HOSTS, "
     "DCOS_DNS_ADDRESS, DCOS_NUM_MASTERS and DCOS_NUM_AGENTS set.",
 )
+@click.option(
+    "--copy-back",
+    "copy_back",
+    multiple=True,
+    metavar="REMOTE:LOCAL",
+    help="After the command (whatever its exit status), copy REMOTE on the node to LOCAL "
+    "here (repeatable): a JUnit file for CI. A relative REMOTE is in the test directory "
+    "with --test-env.",
+)
 def run(
     node_args: tuple[str, ...],
     cluster_id: str,
     node_refs: tuple[str, ...],
     env_pairs: tuple[str, ...],
     test_env: bool,
+    copy_back: tuple[str, ...],
 ) -> None:
     """Run a command on nodes; exits with the command's exit status.
 
     Put `--` before a command that has options of its own:
-    `minidcos docker run -- ls -l /`.
+    `minidcos docker run -- ls -l /`. For CI, the JUnit file of a suite comes
+    back with it: `minidcos docker run --test-env --copy-back junit.xml:junit.xml
+    -- python3 -m pytest --junitxml=junit.xml`.
     """
+    copies = _copy_backs(copy_back, test_env)
+    if copies and len(node_refs) > 1:
+        raise UsageError("--copy-back works with one --node (each node would write LOCAL)")
     cluster = Cluster(cluster_id)
     env = _env(env_pairs)
     tty = sys.stdout.isatty() and sys.stdin.isatty()
@@ -64,6 +114,8 @@ def run(
                 list(node_args), env=env, output=Output.NO_CAPTURE, tty=tty, check=False
             )
         returncode = returncode or proc.returncode
+        if copies:
+            returncode = _copy_back(node, copies, returncode)
     raise click.exceptions.Exit(returncode)
 
 

@@ -142,6 +142,7 @@ class Build:
     bootstrap_id: str
     package_ids: list[str]  # the distribution's packages, without the config packages
     ip_detect: str  # the ip-detect script's text
+    dcos_version: str = dcos_config.DCOS_VERSION  # what this installer installs (its build's)
 
 
 def json_prettyprint(data: Any) -> str:
@@ -272,7 +273,7 @@ def calculate(user: dict[str, Any], build: Build, yaml_dump: Callable[..., str])
     strings = stringify(user)
     values: dict[str, str] = dict(DCOS_DEFAULTS)
     values["rexray_config"] = json.dumps(REXRAY_DEFAULT)
-    values.update(dcos_config.expand(user))
+    values.update(dcos_config.expand(user, build.dcos_version))
     # DC/OS's own keys as the user wrote them (mappings as JSON, as genconf has them).
     values.update({k: v for k, v in strings.items() if k in DCOS_DEFAULTS or k == "rexray_config"})
     for key in ENTERPRISE_ONLY | NOT_IN_110:
@@ -280,7 +281,7 @@ def calculate(user: dict[str, Any], build: Build, yaml_dump: Callable[..., str])
 
     masters = json.loads(values["master_list"])
     resolvers = json.loads(values["resolvers"])
-    values["dcos_version"] = dcos_config.DCOS_VERSION
+    values["dcos_version"] = build.dcos_version
     values["dcos_image_commit"] = build.dcos_image_commit
     values["bootstrap_id"] = build.bootstrap_id
     values["package_ids"] = json.dumps(build.package_ids)

@@ -459,8 +459,10 @@ def claims_only_warning(issuers: list[str]) -> str:
     )
 
 
-def expand(user: dict[str, Any]) -> dict[str, str]:
-    """The expanded config of a valid user config: defaults, calculated keys, all strings."""
+def expand(user: dict[str, Any], version: str = DCOS_VERSION) -> dict[str, str]:
+    """The expanded config of a valid user config: defaults, calculated keys, all strings.
+
+    `version` is the DC/OS version the installer installs (its build sets it)."""
     config = {**DEFAULTS, **{k: v for k, v in user.items() if k in KNOWN_KEYS}}
     expanded: dict[str, str] = {}
     for key, value in config.items():
@@ -475,7 +477,7 @@ def expand(user: dict[str, Any]) -> dict[str, str]:
     masters = json.loads(expanded["master_list"])
     expanded["num_masters"] = str(len(masters))
     expanded["master_quorum"] = str(len(masters) // 2 + 1)
-    expanded["dcos_version"] = DCOS_VERSION
+    expanded["dcos_version"] = version
     expanded["dcos_variant"] = VARIANT
     expanded["exhibitor_address"] = masters[0] if masters else ""
     return expanded

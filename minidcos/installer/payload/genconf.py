@@ -10,6 +10,7 @@ cluster-package-info.json).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -131,9 +132,31 @@ def config_files(
     return files, modes
 
 
-def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any) -> list[str]:
-    """Write genconf/serve/ for the config in genconf/; returns the warnings."""
+def installer_version(artifacts: Path) -> str:
+    """The DC/OS version this installer installs (set when it was built)."""
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    return str(manifest.get("dcos_version") or dcos_config.DCOS_VERSION)
+
+
+def generate(
+    genconf_dir: Path,
+    artifacts: Path,
+    yaml_load: Any,
+    yaml_dump: Any,
+    upgrade_from: str | None = None,
+) -> tuple[list[str], Path | None]:
+    """Write genconf/serve/ for the config in genconf/; returns the warnings, and with
+    `upgrade_from` (the version the cluster runs) the node upgrade script it wrote.
+
+    An upgrade adds to serve/ (nodes of the running cluster read from it) where an
+    install replaces it.
+    """
     user, warnings = check(genconf_dir, yaml_load)
+    version = installer_version(artifacts)
+    if upgrade_from is not None and upgrade_from == version:
+        raise GenconfError(
+            {"--generate-node-upgrade-script": f"the cluster already runs DC/OS {version}"}
+        )
     manifest = json.loads((artifacts / "manifest.json").read_text())
     ip_detect = (genconf_dir / "ip-detect").read_bytes()
     build = calc.Build(
@@ -141,6 +164,7 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
         bootstrap_id=manifest["bootstrap_id"],
         package_ids=sorted(entry["id"] for entry in manifest["packages"].values()),
         ip_detect=ip_detect.decode("utf-8", errors="replace"),
+        dcos_version=version,
     )
     full = calc.calculate(user, build, yaml_dump)
 
@@ -176,7 +200,7 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
     }
 
     serve = genconf_dir / "serve"
-    if serve.exists():
+    if serve.exists() and upgrade_from is None:
         # Keep the directory itself: nodes may already have it bind-mounted.
         for child in serve.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
@@ -187,7 +211,8 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
         src = artifacts / entry["filename"]
         dest = serve / entry["filename"]
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(src, dest)
+        if not dest.exists():
+            _link_or_copy(src, dest)
         package_info[name] = {"id": entry["id"], "filename": entry["filename"]}
 
     for name, files, modes in (
@@ -211,8 +236,10 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
         package_info[name] = {"id": pkg_id, "filename": filename}
 
     bootstrap_id = manifest["bootstrap_id"]
-    (serve / "bootstrap").mkdir()
+    (serve / "bootstrap").mkdir(exist_ok=True)
     for suffix in ("bootstrap.tar.xz", "active.json"):
+        if (serve / "bootstrap" / f"{bootstrap_id}.{suffix}").exists():
+            continue  # the same bootstrap as the running cluster's
         _link_or_copy(
             artifacts / "bootstrap" / f"{bootstrap_id}.{suffix}",
             serve / "bootstrap" / f"{bootstrap_id}.{suffix}",
@@ -223,7 +250,7 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
     if json.loads(full["cluster_packages"]) != package_ids:
         raise GenconfError({"cluster_packages": f"{full['cluster_packages']} != {package_ids}"})
     list_id = full["cluster_package_list_id"]
-    (serve / "package_lists").mkdir()
+    (serve / "package_lists").mkdir(exist_ok=True)
     (serve / "package_lists" / f"{list_id}.package_list.json").write_text(full["cluster_packages"])
     (serve / "cluster-package-list.latest").write_text(list_id + "\n")
     (serve / "cluster-package-info.json").write_text(
@@ -233,16 +260,27 @@ def generate(genconf_dir: Path, artifacts: Path, yaml_load: Any, yaml_dump: Any)
         json.dumps(package_info, indent=2, sort_keys=True)
     )
 
-    install = (artifacts / "dcos_install.sh.in").read_text()
-    install = (
-        install.replace("@BOOTSTRAP_ID@", bootstrap_id)
-        .replace("@PACKAGE_LIST_ID@", list_id)
-        .replace("@REPOSITORY_URL@", full["bootstrap_url"])
-        .replace("@DCOS_VERSION@", dcos_config.DCOS_VERSION)
-    )
-    (serve / "dcos_install.sh").write_text(install)
+    def script(template: str) -> str:
+        text = (artifacts / template).read_text()
+        return (
+            text.replace("@BOOTSTRAP_ID@", bootstrap_id)
+            .replace("@PACKAGE_LIST_ID@", list_id)
+            .replace("@REPOSITORY_URL@", full["bootstrap_url"])
+            .replace("@DCOS_VERSION@", version)
+            .replace("@FROM_VERSION@", upgrade_from or "")
+        )
+
+    # A node added after an upgrade installs the new version, as in DC/OS.
+    (serve / "dcos_install.sh").write_text(script("dcos_install.sh.in"))
     os.chmod(serve / "dcos_install.sh", 0o755)
-    return warnings
+    if upgrade_from is None:
+        return warnings, None
+    upgrade_id = hashlib.sha1(f"{upgrade_from}:{list_id}".encode()).hexdigest()
+    upgrade_script = serve / "upgrade" / upgrade_id / "dcos_node_upgrade.sh"
+    upgrade_script.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_script.write_text(script("dcos_node_upgrade.sh.in"))
+    os.chmod(upgrade_script, 0o755)
+    return warnings, upgrade_script
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from pkgpanda import assemble as assemble_module
-from pkgpanda.activation import Layout, activate, fetch_packages, setup
+from pkgpanda.activation import Layout, activate, fetch_packages, setup, upgrade
 from pkgpanda.assemble import AssembleError
 from pkgpanda.cli import main
 
@@ -367,3 +367,42 @@ def test_the_python_package_s_pythonpath_is_where_pkgpanda_links_modules() -> No
     assert python["environment"]["PYTHONPATH"] == f"/opt/mesosphere/{SITE_PACKAGES}"
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     assert python["assemble"]["executables"] == {f"bin/{version}": f"/usr/bin/{version}"}
+def test_upgrade_swaps_the_packages_and_restarts_the_units(
+    tmp_path: Path, repo: tuple[Path, list[str]]
+) -> None:
+    serve, ids = repo
+    layout = node(tmp_path, serve, "master")
+    setup(layout, block=False, run_systemctl=Recorder())
+    cluster_id = (layout.var_lib_dcos / "cluster-id").read_text()
+    # The next build: a new config package, exhibitor unchanged, spartan gone.
+    new_config = package(
+        serve,
+        "dcos-config",
+        {"name": "dcos-config", "version": "2"},
+        {"etc/expanded.config.json": '{"dcos_version": "2"}', "etc/cluster-id": "99\n"},
+    )
+    assert new_config != ids[2]
+    (serve / "package_lists" / "L2.package_list.json").write_text(json.dumps([ids[0], new_config]))
+    systemctl = Recorder()
+    assert upgrade(layout, f"file://{serve}", "L2", run_systemctl=systemctl) == 0
+
+    assert systemctl.calls == [
+        ["stop", "dcos-exhibitor.service", "dcos-spartan.service"],
+        ["daemon-reload"],
+        ["start", "dcos.target", "--no-block"],
+    ]
+    assert os.readlink(layout.active / "dcos-config") == f"../packages/{new_config}"
+    assert (layout.root / "etc/expanded.config.json").read_text() == '{"dcos_version": "2"}'
+    assert not (layout.active / "spartan").exists()
+    assert (layout.packages / ids[1]).is_dir()  # kept: a task may still run from it
+    assert [p.name for p in layout.wants.iterdir()] == ["dcos-exhibitor.service"]
+    assert (layout.setup_flags / "cluster-package-list").read_text() == "L2\n"
+    assert (layout.var_lib_dcos / "cluster-id").read_text() == cluster_id  # the cluster's own
+
+
+def test_upgrade_through_the_command_line(tmp_path: Path, repo: tuple[Path, list[str]]) -> None:
+    serve, _ = repo
+    layout = node(tmp_path, serve, "slave")
+    assert main(["upgrade", f"file://{serve}"], layout) == 2  # the list id is missing
+    (layout.roles / "slave").unlink()
+    assert main(["upgrade", f"file://{serve}", "L1"], layout) == 1  # not installed

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,8 +53,19 @@ TERMINAL_STATES = frozenset(
     }
 )
 KILL_RETRY_S = 10.0
-RECONCILE_INITIAL_S = 15.0
-RECONCILE_INTERVAL_S = 600.0
+
+
+def _flag_seconds(name: str, default_s: float) -> float:
+    """A Marathon flag given in milliseconds as MARATHON_<FLAG> (DC/OS sets them in
+    /var/lib/dcos/marathon/environment), in seconds."""
+    try:
+        return max(0.1, float(os.environ[name]) / 1000.0)
+    except (KeyError, ValueError):
+        return default_s
+
+
+RECONCILE_INITIAL_S = _flag_seconds("MARATHON_RECONCILIATION_INITIAL_DELAY", 15.0)
+RECONCILE_INTERVAL_S = _flag_seconds("MARATHON_RECONCILIATION_INTERVAL", 600.0)
 HOUSEKEEPING_S = 10.0
 REVIVE_MIN_INTERVAL_S = 1.0
 # Mesos sends one agent's offer after another; waiting this long sees them together.

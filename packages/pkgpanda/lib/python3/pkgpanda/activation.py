@@ -248,6 +248,54 @@ def node_roles(layout: Layout) -> set[str]:
     return {p.name for p in layout.roles.iterdir()} if layout.roles.is_dir() else set()
 
 
+def read_package_list(layout: Layout, repository: str, list_id: str) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "list.json"
+        fetch(repository, f"package_lists/{list_id}.package_list.json", listing)
+        return list(json.loads(listing.read_text()))
+
+
+def upgrade(
+    layout: Layout,
+    repository: str,
+    list_id: str,
+    run_systemctl: Systemctl = systemctl,
+    users: Users | None = None,
+) -> int:
+    """Swap this node to another package list, as DC/OS's node upgrade does.
+
+    Fetches what the node lacks, stops every DC/OS unit of the node, activates
+    the new packages (old package folders stay: a task may still run from one),
+    records the new list in the setup flags, and starts dcos.target again. Tasks
+    run in units of their own and outlive the swap; the agent recovers them.
+    """
+    roles = node_roles(layout)
+    if not roles:
+        log(f"no role in {layout.roles}: DC/OS is not installed on this node")
+        return 1
+    package_ids = read_package_list(layout, repository, list_id)
+    fetched = fetch_packages(layout, repository, package_ids)
+    running = sorted(p.name for p in layout.wants.iterdir()) if layout.wants.is_dir() else []
+    if running:
+        run_systemctl(["stop", *running])
+    for wanted in running:
+        (layout.wants / wanted).unlink()
+    wanted_now = activate(layout, package_ids, roles, users)
+    active_names = set(json.loads((layout.root / "active.buildinfo.full.json").read_text()))
+    for entry in sorted(layout.active.iterdir()):
+        if entry.name not in active_names:
+            entry.unlink()  # a package the new list no longer has
+    (layout.setup_flags / "repository-url").write_text(repository + "\n")
+    (layout.setup_flags / "cluster-package-list").write_text(list_id + "\n")
+    run_systemctl(["daemon-reload"])
+    run_systemctl(["start", "dcos.target", "--no-block"])
+    log(
+        f"upgraded to package list {list_id}: {len(fetched)} new packages, "
+        f"{len(running)} units stopped, dcos.target wants {len(wanted_now)} units"
+    )
+    return 0
+
+
 def setup(
     layout: Layout,
     block: bool,
@@ -261,10 +309,7 @@ def setup(
     if not roles:
         log(f"no role in {layout.roles}: run dcos_install.sh ROLE")
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "list.json"
-        fetch(repository, f"package_lists/{list_id}.package_list.json", listing)
-        package_ids = json.loads(listing.read_text())
+    package_ids = read_package_list(layout, repository, list_id)
     layout.packages.mkdir(parents=True, exist_ok=True)
     fetch_packages(layout, repository, package_ids)
     assemble_packages(layout, package_ids)

@@ -1,4 +1,5 @@
-"""`enable_lb: false` and `dcos_overlay_enable: false`: Navstar runs, and none of it is there.
+"""`enable_lb: false` and `dcos_overlay_enable: false`: every node is told, Navstar runs,
+and none of it is there.
 
 No VIP rules, addresses or names (a VIP-labelled app still runs and still has
 its task names), no overlay (no VTEP, no CNI network, no Docker network, no
@@ -10,29 +11,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from minidcos.backends.docker.provider import DockerProvider
-from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
+from minidcos.cluster import Cluster
 from minidcos.node import Node
-from minidcos.status import Status
+
+pytestmark = pytest.mark.minidcos_cluster(
+    masters=1,
+    agents=1,
+    public_agents=0,
+    extra_config={"enable_lb": False, "dcos_overlay_enable": False},
+)
 
 
 @pytest.fixture(scope="module")
-def plain_cluster(provider: DockerProvider, installer: Path) -> Iterator[Cluster]:
-    from test_e2e.conftest import RUN_PREFIX
-
-    spec = ClusterSpec(masters=1, agents=1, public_agents=0, cluster_id=f"{RUN_PREFIX}-nonet")
-    install = InstallSpec(
-        installer, extra_config={"enable_lb": False, "dcos_overlay_enable": False}
-    )
-    with Cluster.create(spec, install=install, provider=provider, status=Status()) as cluster:
-        yield cluster
+def plain_cluster(minidcos_cluster: Cluster) -> Cluster:
+    return minidcos_cluster
 
 
 def out(node: Node, *argv: str) -> str:
@@ -51,6 +48,12 @@ def wait_app(cluster: Cluster, app_id: str, timeout_s: float = 180) -> dict[str,
             return dict(app)
         time.sleep(0.5)
     raise TimeoutError(f"{app_id} neither ran nor failed in {timeout_s} s")
+
+
+def test_every_node_is_told(plain_cluster: Cluster) -> None:
+    for node in plain_cluster.nodes:
+        config = json.loads(node.run(["cat", "/opt/mesosphere/etc/expanded.config.json"]).stdout)
+        assert (config["enable_lb"], config["dcos_overlay_enable"]) == ("false", "false"), node
 
 
 def test_no_vips(plain_cluster: Cluster) -> None:
