@@ -5,7 +5,7 @@ name (forwarded to Mesos-DNS, answered from spartan's cache), a
 `*.l4lb.thisdcos.directory` name (Navstar's records, held by dnsmasq) and
 `leader.mesos`, at 1,000 and 5,000 queries/s: p50, p99 and lost queries.
 The floor is the same run for `ready.spartan`, a record dnsmasq answers
-itself. Budget (DESIGN.md section 8): p99 under 1 ms at 5,000 qps. Prints the
+itself. Budget (the project's performance budget): p99 under 1 ms at 5,000 qps. Prints the
 figures with their ratios to the floor and to the budget, and the machine's
 load (run it on a quiet machine); writes bench/results/dns.json.
 

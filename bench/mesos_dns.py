@@ -5,7 +5,7 @@ dnsperf runs on a master at a fixed rate (default 5,000 queries/s) for
 once against Mesos-DNS itself (127.0.0.1:61053) and once through spartan
 (198.51.100.1:53, which forwards `mesos` to the masters' Mesos-DNS and keeps
 answers a second). Each query's latency comes from dnsperf's verbose output.
-Budget (DESIGN.md section 8): p99 under 1 ms through spartan at 5,000 qps.
+Budget (the project's performance budget): p99 under 1 ms through spartan at 5,000 qps.
 Prints the figures and the ratio to the budget, writes bench/results/mesos_dns.json.
 
     python bench/mesos_dns.py [--cluster-id ID] [--rate 5000] [--seconds 10]

@@ -3,8 +3,8 @@
 An app on agent B runs iperf3's server and an accept-and-close server
 (netperf.py), each port behind a named VIP. From agent A: iperf3 TCP
 throughput through the VIP and directly to the backend's address, then TCP
-connections per second through the VIP and directly. Budget (DESIGN.md
-section 8): VIP throughput at least 0.9 of direct. Prints the figures and
+connections per second through the VIP and directly. Budget (the
+project's performance budget): VIP throughput at least 0.9 of direct. Prints the figures and
 ratios and the machine's load (run it on a quiet machine); writes
 bench/results/vip.json.
 

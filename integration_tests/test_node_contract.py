@@ -154,10 +154,6 @@ DCOS_110_EXPANDED_KEYS = frozenset(
         "weights",
     ]
 )
-# Keys of 1.10 this distribution does not calculate yet, and what they wait for.
-EXPANDED_NOT_YET = {
-    "dcos_overlay_network": "navstar (the overlay networks and the VTEP subnet it programs)",
-}
 # Calculated by genconf: never in user.config.yaml (test_misc.py checks master_quorum).
 CALCULATED = (
     "master_quorum",
@@ -305,9 +301,8 @@ def expanded() -> dict[str, Any]:
 
 
 def test_expanded_config_has_every_key_dcos_1_10_calculates(expanded: dict[str, Any]) -> None:
-    missing = DCOS_110_EXPANDED_KEYS - set(expanded) - set(EXPANDED_NOT_YET)
+    missing = DCOS_110_EXPANDED_KEYS - set(expanded)
     assert not missing, f"keys DC/OS 1.10 writes that are missing: {sorted(missing)}"
-    assert not set(EXPANDED_NOT_YET) & set(expanded), "a key listed as not yet is there"
     not_strings = {k: v for k, v in expanded.items() if not isinstance(v, str)}
     assert not not_strings, f"genconf writes every value as a string: {not_strings}"
     assert "security" not in expanded  # DC/OS Open (dcos-e2e tells the variants by it)

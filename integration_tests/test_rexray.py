@@ -106,11 +106,14 @@ def test_a_marathon_docker_app_keeps_its_data_across_a_restart(
     if len(agent_hosts) != 1:
         pytest.skip("the app's image is made on the one agent its tasks run on")
     run_id = uuid.uuid4().hex[:8]
-    image, volume, app_id = f"minidcos-rexray-app:{run_id}", f"rexray-app-{run_id}", (
-        f"/rexray-app-{run_id}"
+    image, volume, app_id = (
+        f"minidcos-rexray-app:{run_id}",
+        f"rexray-app-{run_id}",
+        (f"/rexray-app-{run_id}"),
     )
-    made = run_task(f"rexray-image-{run_id}", IMAGE_SCRIPT.format(image=image),
-                    ("--resources=cpus:0.1;mem:64",))
+    made = run_task(
+        f"rexray-image-{run_id}", IMAGE_SCRIPT.format(image=image), ("--resources=cpus:0.1;mem:64",)
+    )
     assert made.returncode == 0 and "made" in made.stdout, made
     app = {
         "id": app_id,
@@ -133,19 +136,22 @@ def test_a_marathon_docker_app_keeps_its_data_across_a_restart(
     try:
         response = dcos_session.post(f"{MARATHON}/v2/apps", json=app, timeout=30)
         assert response.status_code == 201, response.text
-        first = wait_for(lambda: running_task_ids(dcos_session, app_id), 180,
-                         f"{app_id} running")
+        first = wait_for(lambda: running_task_ids(dcos_session, app_id), 180, f"{app_id} running")
         response = dcos_session.post(f"{MARATHON}/v2/apps{app_id}/restart", timeout=30)
         assert response.status_code == 200, response.text
-        wait_for(lambda: running_task_ids(dcos_session, app_id, replacing=first), 180,
-                 f"{app_id} restarted")
+        wait_for(
+            lambda: running_task_ids(dcos_session, app_id, replacing=first),
+            180,
+            f"{app_id} restarted",
+        )
     finally:
-        dcos_session.delete(f"{MARATHON}/v2/apps{app_id}", params={"force": "true"},
-                            timeout=30)
+        dcos_session.delete(f"{MARATHON}/v2/apps{app_id}", params={"force": "true"}, timeout=30)
         wait_for(lambda: app_gone(dcos_session, app_id), 120, f"{app_id} removed")
-    checked = run_task(f"rexray-check-{run_id}",
-                       CHECK_SCRIPT.format(volume=volume, image=image),
-                       ("--resources=cpus:0.1;mem:32",))
+    checked = run_task(
+        f"rexray-check-{run_id}",
+        CHECK_SCRIPT.format(volume=volume, image=image),
+        ("--resources=cpus:0.1;mem:32",),
+    )
     assert checked.returncode == 0 and "runs: 2" in checked.stdout, checked
 
 

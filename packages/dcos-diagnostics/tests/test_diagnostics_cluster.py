@@ -18,20 +18,35 @@ CONFIG = {
 
 
 def _unit(uid: str, health: int = 0, output: str = "") -> dict[str, Any]:
-    return {"id": uid, "health": health, "output": output, "description": f"does {uid}",
-            "help": "", "name": uid.split(".")[0]}
+    return {
+        "id": uid,
+        "health": health,
+        "output": output,
+        "description": f"does {uid}",
+        "help": "",
+        "name": uid.split(".")[0],
+    }
 
 
 def _answer(host: str, units: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"units": units, "hostname": host, "ip": host, "dcos_version": "2.2.0",
-            "node_role": "master", "mesos_id": f"id-{host}", "dcos_diagnostics_version": "0"}
+    return {
+        "units": units,
+        "hostname": host,
+        "ip": host,
+        "dcos_version": "2.2.0",
+        "node_role": "master",
+        "mesos_id": f"id-{host}",
+        "dcos_diagnostics_version": "0",
+    }
 
 
 ANSWERS = {
-    "192.0.2.1": _answer("192.0.2.1", [_unit("dcos-exhibitor.service"),
-                                     _unit("dcos-diagnostics.socket")]),
-    "192.0.2.2": _answer("192.0.2.2", [_unit("dcos-exhibitor.service", 1, "dead"),
-                                     _unit("dcos-diagnostics.socket")]),
+    "192.0.2.1": _answer(
+        "192.0.2.1", [_unit("dcos-exhibitor.service"), _unit("dcos-diagnostics.socket")]
+    ),
+    "192.0.2.2": _answer(
+        "192.0.2.2", [_unit("dcos-exhibitor.service", 1, "dead"), _unit("dcos-diagnostics.socket")]
+    ),
     "192.0.2.3": _answer("192.0.2.3", [_unit("dcos-diagnostics.socket")]),
 }
 
@@ -49,8 +64,10 @@ def report() -> dict[str, Any]:
 
 def test_cluster_nodes_in_config_order_with_diagnostics_roles() -> None:
     assert cluster.cluster_nodes(CONFIG) == [
-        ClusterNode("192.0.2.1", "master"), ClusterNode("192.0.2.2", "master"),
-        ClusterNode("192.0.2.3", "agent"), ClusterNode("192.0.2.4", "agent_public"),
+        ClusterNode("192.0.2.1", "master"),
+        ClusterNode("192.0.2.2", "master"),
+        ClusterNode("192.0.2.3", "agent"),
+        ClusterNode("192.0.2.4", "agent_public"),
     ]
     assert cluster.cluster_nodes({"master_list": "[]"}) == []
 
@@ -89,8 +106,11 @@ def test_silent_node_is_unhealthy_with_the_error(report: dict[str, Any]) -> None
 def test_views_have_exact_field_sets(report: dict[str, Any]) -> None:
     nodes = views.nodes(report)["nodes"]
     assert [(n["host_ip"], n["role"], n["health"]) for n in nodes] == [
-        ("192.0.2.1", "master", 0), ("192.0.2.2", "master", 1),
-        ("192.0.2.3", "agent", 0), ("192.0.2.4", "agent_public", 1)]
+        ("192.0.2.1", "master", 0),
+        ("192.0.2.2", "master", 1),
+        ("192.0.2.3", "agent", 0),
+        ("192.0.2.4", "agent_public", 1),
+    ]
     assert all(set(n) == {"host_ip", "health", "role"} for n in nodes)
     assert views.node(report, "192.0.2.3") == {"host_ip": "192.0.2.3", "health": 0, "role": "agent"}
     unit_fields = {"id", "name", "health", "description"}
@@ -134,14 +154,31 @@ def test_cache_reuses_then_refreshes() -> None:
     assert expired.get() == {"n": 4}
 
 
-SLAVES = {"slaves": [
-    {"id": "S0", "pid": "slave(1)@192.0.2.3:5051", "hostname": "192.0.2.3", "attributes": {},
-     "reserved_resources": {}},
-    {"id": "S1", "pid": "slave(1)@192.0.2.7:5051", "hostname": "192.0.2.7",
-     "attributes": {"public_ip": "true"}, "reserved_resources": {}},
-    {"id": "S2", "pid": "slave(1)@192.0.2.8:5051", "hostname": "192.0.2.8", "attributes": {},
-     "reserved_resources": {"slave_public": {"cpus": 2.0}}},
-]}
+SLAVES = {
+    "slaves": [
+        {
+            "id": "S0",
+            "pid": "slave(1)@192.0.2.3:5051",
+            "hostname": "192.0.2.3",
+            "attributes": {},
+            "reserved_resources": {},
+        },
+        {
+            "id": "S1",
+            "pid": "slave(1)@192.0.2.7:5051",
+            "hostname": "192.0.2.7",
+            "attributes": {"public_ip": "true"},
+            "reserved_resources": {},
+        },
+        {
+            "id": "S2",
+            "pid": "slave(1)@192.0.2.8:5051",
+            "hostname": "192.0.2.8",
+            "attributes": {},
+            "reserved_resources": {"slave_public": {"cpus": 2.0}},
+        },
+    ]
+}
 
 
 def _mesos(down: set[str]) -> cluster.HTTPGet:
@@ -165,8 +202,10 @@ def test_agents_come_from_mesos_with_their_roles() -> None:
     view = cluster.mesos_view(["192.0.2.1", "192.0.2.2"], _mesos(set()))
     assert view is not None and view.leader_ip == "192.0.2.1"
     assert cluster.cluster_nodes(CONFIG, view) == [
-        ClusterNode("192.0.2.1", "master"), ClusterNode("192.0.2.2", "master"),
-        ClusterNode("192.0.2.3", "agent"), ClusterNode("192.0.2.7", "agent_public"),
+        ClusterNode("192.0.2.1", "master"),
+        ClusterNode("192.0.2.2", "master"),
+        ClusterNode("192.0.2.3", "agent"),
+        ClusterNode("192.0.2.7", "agent_public"),
         ClusterNode("192.0.2.8", "agent_public"),
     ]
 
@@ -177,10 +216,15 @@ def test_any_master_names_the_leader() -> None:
 
 
 def test_without_mesos_the_config_lists_stand_in() -> None:
-    assert cluster.mesos_view(["192.0.2.1", "192.0.2.2"], _mesos({"192.0.2.1", "192.0.2.2"})) \
-        is None
+    assert (
+        cluster.mesos_view(["192.0.2.1", "192.0.2.2"], _mesos({"192.0.2.1", "192.0.2.2"})) is None
+    )
     assert [n.ip for n in cluster.cluster_nodes(CONFIG, None)] == [
-        "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
+        "192.0.2.1",
+        "192.0.2.2",
+        "192.0.2.3",
+        "192.0.2.4",
+    ]
 
 
 def test_the_mesos_leader_is_marked() -> None:

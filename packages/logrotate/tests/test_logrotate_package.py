@@ -65,9 +65,15 @@ def test_config_rotates_mesos_logs_by_size(role: str) -> None:
 @pytest.mark.parametrize("role", ["master", "agent"])
 def test_logrotate_accepts_config(role: str, tmp_path: Path) -> None:
     out = subprocess.run(
-        ["logrotate", "--debug", "--state", str(tmp_path / "state"),
-         str(PACKAGE / "etc" / f"logrotate_{role}.conf")],
-        capture_output=True, text=True,
+        [
+            "logrotate",
+            "--debug",
+            "--state",
+            str(tmp_path / "state"),
+            str(PACKAGE / "etc" / f"logrotate_{role}.conf"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert "error" not in out.stderr.lower(), out.stderr

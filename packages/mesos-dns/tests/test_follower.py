@@ -132,8 +132,9 @@ def test_a_master_that_does_not_answer_keeps_the_old_records(state: dict[str, An
             task = asyncio.ensure_future(follower.follow(session))
             # Nothing listens on port 9 of 127.0.0.1: every fetch fails.
             follower.masters_changed([MasterInfo("id", "127.0.0.1", 9, "", "1.4.0")])
-            await _until(lambda: "state" in follower._last_errors
-                         and bool(follower._last_errors["state"]), 5)
+            await _until(
+                lambda: "state" in follower._last_errors and bool(follower._last_errors["state"]), 5
+            )
             assert answerer.records is None
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

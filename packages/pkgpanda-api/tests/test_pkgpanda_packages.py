@@ -31,7 +31,11 @@ def _get(root: Path, path: str) -> Response:
 
 def test_listings(root: Path) -> None:
     assert packages.repository(root) == [
-        "dcos-config--setup_abc", "exhibitor--9f8e", "mesos--1.2", "mesos--1.3"]
+        "dcos-config--setup_abc",
+        "exhibitor--9f8e",
+        "mesos--1.2",
+        "mesos--1.3",
+    ]
     assert packages.active(root) == ["dcos-config--setup_abc", "exhibitor--9f8e", "mesos--1.3"]
     assert packages.active(root / "nowhere") == []
 

@@ -367,6 +367,8 @@ def test_the_python_package_s_pythonpath_is_where_pkgpanda_links_modules() -> No
     assert python["environment"]["PYTHONPATH"] == f"/opt/mesosphere/{SITE_PACKAGES}"
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     assert python["assemble"]["executables"] == {f"bin/{version}": f"/usr/bin/{version}"}
+
+
 def test_upgrade_swaps_the_packages_and_restarts_the_units(
     tmp_path: Path, repo: tuple[Path, list[str]]
 ) -> None:

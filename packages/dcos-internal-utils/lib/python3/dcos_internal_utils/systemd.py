@@ -6,8 +6,15 @@ import subprocess
 from dataclasses import dataclass
 
 PROPERTIES = (
-    "Id", "Description", "Documentation", "LoadState", "ActiveState", "SubState",
-    "Result", "Type", "TriggeredBy",
+    "Id",
+    "Description",
+    "Documentation",
+    "LoadState",
+    "ActiveState",
+    "SubState",
+    "Result",
+    "Type",
+    "TriggeredBy",
 )
 
 
@@ -37,9 +44,7 @@ class UnitState:
         if self.active_state == "inactive":
             # One-shots, and services a timer or socket starts, sit inactive
             # between runs; any other service that is inactive is down.
-            return self.result == "success" and (
-                self.type == "oneshot" or bool(self.triggered_by)
-            )
+            return self.result == "success" and (self.type == "oneshot" or bool(self.triggered_by))
         return False
 
     @property
@@ -58,7 +63,9 @@ def unit_states(units: list[str]) -> list[UnitState]:
         return []
     out = subprocess.run(
         ["systemctl", "show", "--property=" + ",".join(PROPERTIES), "--", *units],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     states = []
     for block in out.strip().split("\n\n"):

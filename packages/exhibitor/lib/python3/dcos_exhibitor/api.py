@@ -144,7 +144,7 @@ def ui_page(statuses: list[dict[str, Any]], version: str) -> str:
         for s in statuses
     )
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         "<title>Exhibitor for ZooKeeper</title>"
         f"<style>{UI_STYLE}</style></head><body>\n"
         f"<h1>Exhibitor for ZooKeeper</h1>\n<p>Exhibitor {html.escape(version)}"

@@ -213,7 +213,7 @@ class Follower:
                 self._report(
                     "state",
                     f"keeping the old records: state from {leader.address}: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {exc}",
                 )
                 continue
             self.answerer.update(records, serial=int(time.time()))

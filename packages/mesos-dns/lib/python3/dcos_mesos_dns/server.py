@@ -110,8 +110,9 @@ def _serve_udp(sock: socket.socket, resolver: Resolver, loop: asyncio.AbstractEv
             log.exception("answering a UDP query failed")
 
 
-async def _forward_udp(resolver: Resolver, sock: socket.socket, data: bytes,
-                       addr: tuple[str, int]) -> None:
+async def _forward_udp(
+    resolver: Resolver, sock: socket.socket, data: bytes, addr: tuple[str, int]
+) -> None:
     reply = await resolver.forwarder.forward(data, tcp=False)
     if reply:
         sock.sendto(reply, addr)
@@ -143,8 +144,10 @@ async def start(resolver: Resolver, host: str, port: int) -> list[Any]:
     # Room for bursts while the thread waits for the GIL.
     udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
     threading.Thread(
-        target=_serve_udp, args=(udp, resolver, asyncio.get_running_loop()),
-        name="dns-udp", daemon=True,
+        target=_serve_udp,
+        args=(udp, resolver, asyncio.get_running_loop()),
+        name="dns-udp",
+        daemon=True,
     ).start()
     tcp = await asyncio.start_server(
         lambda r, w: _serve_tcp_client(resolver, r, w), host, port, reuse_address=True

@@ -26,9 +26,7 @@ def add_addresses(device: str = "lo") -> None:
     """Put the spartan addresses on `device` (the kernel has no dummy interfaces here)."""
     for address in SPARTAN_ADDRESSES:
         # `replace` is idempotent: a restart finds the addresses already there.
-        subprocess.run(
-            ["ip", "-4", "addr", "replace", f"{address}/32", "dev", device], check=True
-        )
+        subprocess.run(["ip", "-4", "addr", "replace", f"{address}/32", "dev", device], check=True)
 
 
 def main() -> None:

@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", nargs="?", default="/etc/resolv.conf")
     parser.add_argument(
-        "--wait", type=float, default=0.0,
+        "--wait",
+        type=float,
+        default=0.0,
         help="seconds to wait for a spartan address to answer before falling back (boot)",
     )
     parser.add_argument("--timeout", type=float, default=1.0, help="per-query timeout")
@@ -114,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not choice.nameservers:
         log.error(
             "no spartan address answers %s and no upstream resolver can go in %s: left it as it is",
-            READY_NAME, args.path,
+            READY_NAME,
+            args.path,
         )
         return 1
     if choice.fallback:
