@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dcos_mesos.agent import core, files, launcher
 from dcos_mesos.agent.core import Agent, termination
-from dcos_mesos.agent.provisioner import Bundles
+from dcos_mesos.agent.provisioner import Bundles, Image
 from dcos_mesos.agent.store import ContainerRecord, Store, TaskRecord
 from dcos_mesos.resources import Resources
 
@@ -266,14 +266,19 @@ def test_a_lost_exit_notice_is_caught_by_the_unit_check(
 class GatedImages:
     """An image source whose pulls wait for `release`, then fail (the image is missing)."""
 
+    address = "registry.test:5000"
+
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.asked = asyncio.Event()
 
-    async def get(self, name: str, **_: Any) -> Any:
+    async def get(self, name: str, cached: bool = True) -> Image:
         self.asked.set()
         await self.release.wait()
         raise launcher.LaunchError(f"Failed to launch container: no image '{name}'")
+
+    async def holds(self, name: str) -> bool | None:
+        return None
 
 
 class RecordingBundles:
