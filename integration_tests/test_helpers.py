@@ -100,6 +100,12 @@ def marathon_test_app(
         }
     )
     check = app["healthChecks"][0]
+    # Sooner than DC/OS's helper (which waits out Marathon's defaults): a Mesos check's
+    # first run comes after `delaySeconds` (15 s by default) and a failed first check is
+    # retried an interval later, and this suite deploys dozens of apps one after another.
+    check["intervalSeconds"] = 2
+    if healthcheck_protocol.value.startswith("MESOS_"):
+        check["delaySeconds"] = 1
     if container_port is not None and healthcheck_protocol == Healthcheck.MESOS_HTTP:
         check["port"] = container_port
     elif host_port == 0:

@@ -274,7 +274,7 @@ def probe_agent(role: str) -> dict[str, Any]:
     done = run_task(
         name,
         "python3 - <<'PROBE'\n" + source + "\nPROBE\n",
-        (*extra, "--resources=cpus:0.1;mem:128"),
+        (*extra, "--resources=cpus:0.5;mem:128"),  # a CPU share that lets it finish soon
         timeout=300,
     )
     assert done.returncode == 0, (done.updates, done.stdout[-2000:], done.stderr[-2000:])

@@ -324,6 +324,10 @@ def test_agent_node_restart(cluster: Cluster, api: Api, figure: Figure, healed: 
         "/restart/patient",
         unreachableStrategy={"inactiveAfterSeconds": 600, "expungeAfterSeconds": 1200},
     )
+    # Its health check never kills: three failed checks 2 s apart come before the agent's
+    # ping timeout (3 x 2 s), and Marathon (DC/OS's too) replaces a task it killed for its
+    # health whatever the unreachableStrategy says.
+    patient_app["healthChecks"][0]["maxConsecutiveFailures"] = 0
     (patient_task,) = deploy(api, patient_app).values()
     target = node_by_ip(cluster, patient_task["host"])
     lost_eager = {t for t, task in eager.items() if task["host"] == target.ip_address}
