@@ -152,6 +152,7 @@ def test_killing_the_mesos_leader(
 
     until(marathon_subscribed, "Marathon re-registered with the new leader", 120, 0.1)
     marathon_s = seconds_since(start)
+
     def marathon_answers() -> Poll[None]:
         # Admin Router finds Marathon among the leading master's frameworks, from a state
         # cache it refreshes on a miss at most once a second: a refresh made just before
