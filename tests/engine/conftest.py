@@ -3,6 +3,7 @@ session ends by proving none is left."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +27,10 @@ def provider() -> Iterator[DockerProvider]:
 
 @pytest.fixture
 def cluster_id(request: pytest.FixtureRequest) -> str:
-    return f"{RUN_PREFIX}-{request.node.name[:20].replace('_', '-').strip('-')}"
+    """Readable, and one per test item: parametrized variants never share an id, so one
+    that fails to clean up cannot make the next fail with "already exists"."""
+    item = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:4]
+    return f"{RUN_PREFIX}-{request.node.name[:15].replace('_', '-').strip('-')}-{item}"
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ BOOT_TIMEOUT_S = 90.0
 # A clean restart gives systemd this long to stop every unit before the engine kills it.
 STOP_TIMEOUT_S = 30
 PAUSE_TIMEOUT_S = 30.0
+NETWORK_REMOVE_TIMEOUT_S = 15.0
 
 ENGINE_HINT = (
     "start the engine (bash setup.sh --host-only starts dockerd), "
@@ -521,7 +522,31 @@ class DockerProvider:
 
     def _remove_network(self, network_id: str) -> None:
         detach_registries(self.client, network_id)  # it is shared: it stays, off this network
-        self.client.api.remove_network(network_id)
+        # A container removed a moment ago may still hold its endpoint on a busy engine
+        # ("has active endpoints"): let it go (force-disconnect what is gone) and retry.
+        deadline = time.monotonic() + NETWORK_REMOVE_TIMEOUT_S
+        while True:
+            try:
+                self.client.api.remove_network(network_id)
+                return
+            except docker.errors.APIError as exc:
+                if "active endpoints" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            attached = self.client.api.inspect_network(network_id).get("Containers") or {}
+            for endpoint in attached:
+                if self._container_gone(endpoint):  # a live one's own removal frees it
+                    with contextlib.suppress(docker.errors.APIError):
+                        self.client.api.disconnect_container_from_network(
+                            endpoint, network_id, force=True
+                        )
+            time.sleep(0.5)
+
+    def _container_gone(self, container_id: str) -> bool:
+        try:
+            self.client.api.inspect_container(container_id)
+        except docker.errors.NotFound:
+            return True
+        return False
 
     # -- the registry and the image set ---------------------------------------
 
