@@ -21,11 +21,13 @@ import zlib
 from typing import Any
 
 from . import pathid
+from .errors import UnavailableError
 
 STATE_PATH = "/marathon/state"
 LEADER_PATH = "/marathon/leader-curator"
 COMPRESSION_THRESHOLD = 64 * 1024
 MAX_VERSIONS = 50
+ZK_TIMEOUT_S = 10.0  # Marathon's --zk_timeout (10000 ms)
 
 
 def encode(document: Any) -> bytes:
@@ -115,6 +117,19 @@ class ZkStore(Store):
         data = await asyncio.to_thread(read)
         return None if data is None else decode(data)
 
+    async def _write(self, what: str, operation: Any) -> None:
+        """A change, only while connected and within --zk_timeout, as Marathon's store:
+        otherwise a 503 now. kazoo would queue it through a lost quorum and apply it once
+        ZooKeeper returns, long after the client was told it failed."""
+        from kazoo.exceptions import KazooException
+
+        if not self.zk.connected:
+            raise UnavailableError(f"ZooKeeper is not reachable: {what} was not stored")
+        try:
+            await asyncio.wait_for(asyncio.to_thread(operation), ZK_TIMEOUT_S)
+        except (TimeoutError, KazooException) as exc:
+            raise UnavailableError(f"ZooKeeper did not store {what}: {exc!r}") from exc
+
     async def put(self, path: str, document: Any) -> None:
         from kazoo.exceptions import NoNodeError
 
@@ -127,7 +142,7 @@ class ZkStore(Store):
             except NoNodeError:
                 self.zk.create(full, data, makepath=True)
 
-        await asyncio.to_thread(write)
+        await self._write(full, write)
 
     async def delete(self, path: str) -> None:
         from kazoo.exceptions import NoNodeError
@@ -136,7 +151,7 @@ class ZkStore(Store):
             with contextlib.suppress(NoNodeError):
                 self.zk.delete(self._path(path), recursive=True)
 
-        await asyncio.to_thread(remove)
+        await self._write(f"the removal of {self._path(path)}", remove)
 
     async def children(self, path: str) -> list[str]:
         from kazoo.exceptions import NoNodeError
