@@ -270,7 +270,11 @@ class DockerProvider:
             pool = ThreadPoolExecutor(max_workers=min(16, len(plan.nodes)))
             nodes: list[NodeRecord] = []
             try:
-                futures = [pool.submit(start, n) for n in plan.nodes]
+                # Not while a worker thread is being started: a Ctrl-C landing there would
+                # leave that thread outside the pool's own list, so shutdown below would not
+                # wait for it, and the container it goes on to make would outlive the cleanup.
+                with deferred_interrupts():
+                    futures = [pool.submit(start, n) for n in plan.nodes]
                 for future in futures:
                     nodes.append(future.result())
             except BaseException:
@@ -530,9 +534,12 @@ class DockerProvider:
                 self.client.api.remove_network(network_id)
                 return
             except docker.errors.APIError as exc:
-                if "active endpoints" not in str(exc) or time.monotonic() > deadline:
+                if "active endpoints" not in str(exc):
                     raise
-            attached = self.client.api.inspect_network(network_id).get("Containers") or {}
+                attached = self.client.api.inspect_network(network_id).get("Containers") or {}
+                if time.monotonic() > deadline:
+                    names = ", ".join(e.get("Name", i[:12]) for i, e in attached.items())
+                    raise docker.errors.APIError(f"{exc}; still on it: {names}") from exc
             for endpoint in attached:
                 if self._container_gone(endpoint):  # a live one's own removal frees it
                     with contextlib.suppress(docker.errors.APIError):
