@@ -225,12 +225,19 @@ def scheduler() -> Iterator[Scheduler]:
     framework.teardown()
 
 
-def run_image_task(scheduler: Scheduler, command: str, container: dict[str, Any]) -> str:
+def run_image_task(
+    scheduler: Scheduler, command: str, container: dict[str, Any], agent: str = ""
+) -> tuple[str, str]:
+    """Run the task (on `agent`'s offer when given); its end, and the agent it ran on."""
     task = command_task(f"registry-{uuid.uuid4().hex[:6]}", command, container=container)
-    offer = scheduler.offer(lambda o: o["allocation_info"]["role"] == "*")
+    offer = scheduler.offer(
+        lambda o: (
+            o["allocation_info"]["role"] == "*" and (not agent or o["agent_id"]["value"] == agent)
+        )
+    )
     scheduler.launch(offer, [task])
     status = scheduler.wait_state(task["task_id"]["value"], TERMINAL, TASK_TIMEOUT_S)
-    return f"{status['state']}: {status.get('message', '')}"
+    return f"{status['state']}: {status.get('message', '')}", offer["agent_id"]["value"]
 
 
 def docker_container(name: str, force: bool) -> dict[str, Any]:
@@ -259,12 +266,15 @@ def test_a_forced_pull_gets_the_re_tagged_image(
     without them the agent keeps the image it has."""
     name = f"{test_repository}:1"
     build_and_push(host, test_repository, "old")
-    first = run_image_task(scheduler, "test $(cat /marker) = old", container(name, fetch))
+    first, agent = run_image_task(scheduler, "test $(cat /marker) = old", container(name, fetch))
     assert first.startswith("TASK_FINISHED"), first
     build_and_push(host, test_repository, "new")
-    kept = run_image_task(scheduler, "test $(cat /marker) = old", container(name, keep))
+    # On the same agent: what it keeps is its own (another agent would pull the new one).
+    kept, _ = run_image_task(scheduler, "test $(cat /marker) = old", container(name, keep), agent)
     assert kept.startswith("TASK_FINISHED"), kept
-    fetched = run_image_task(scheduler, "test $(cat /marker) = new", container(name, fetch))
+    fetched, _ = run_image_task(
+        scheduler, "test $(cat /marker) = new", container(name, fetch), agent
+    )
     assert fetched.startswith("TASK_FINISHED"), fetched
 
 

@@ -8,11 +8,15 @@ need no DNS, so a component can start before spartan answers).
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from typing import Any
 
 from dcos_internal_utils import node
 
 ZK_PORT = 2181
+# How long a client waits for a server to serve before it lets kazoo try anyway.
+SERVING_WAIT_S = 60.0
 
 
 def hosts(config: dict[str, Any] | None = None) -> str:
@@ -37,5 +41,34 @@ def client(config: dict[str, Any] | None = None, timeout_s: float = 10.0) -> Any
         command_retry={"max_tries": -1, "delay": 0.1, "max_delay": 2.0},
         logger=logging.getLogger("kazoo"),
     )
+    wait_until_serving(hosts(config))
     zk.start(timeout=None)  # block until connected: nothing works without ZooKeeper
     return zk
+
+
+def serving(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    """Whether the server answers `srvr` with its mode (it is in a quorum, or standalone)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(b"srvr")
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+    except OSError:
+        return False
+    return b"Mode: " in answer
+
+
+def wait_until_serving(ensemble: str, deadline_s: float = SERVING_WAIT_S) -> None:
+    """Return once a server of `ensemble` (host:port,...) serves, or after `deadline_s`.
+
+    A server that accepts connections before it has a quorum leaves a kazoo
+    connection attempt waiting for its whole timeout (the session timeout, 10 s)
+    before the next: asking first makes the first attempt the one that works.
+    """
+    servers = [(h, int(p)) for h, _, p in (s.rpartition(":") for s in ensemble.split(","))]
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
+        if any(serving(host, port) for host, port in servers):
+            return
+        time.sleep(0.2)
