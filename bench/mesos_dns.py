@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_results
+from _netbench import netperf
 
 from minidcos.backends.docker.provider import DockerProvider
 from minidcos.cluster import Cluster, ClusterSpec, InstallSpec
@@ -65,60 +65,17 @@ def task_name(master: Node, timeout_s: float = 120) -> str:
     raise RuntimeError(f"Mesos-DNS has no record for task {TASK} after {timeout_s} s")
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
 def dnsperf(
     master: Node, server: str, port: int, name: str, rate: int, seconds: int
 ) -> dict[str, Any]:
-    master.run(["bash", "-c", f"echo '{name} A' > /tmp/bench-dns.queries"])
-    out = master.run(
-        [
-            "dnsperf",
-            "-s",
-            server,
-            "-p",
-            str(port),
-            "-d",
-            "/tmp/bench-dns.queries",
-            "-Q",
-            str(rate),
-            "-l",
-            str(seconds),
-            "-v",
-        ],
-        check=False,
-    ).stdout.decode()
-    latencies = []
-    rcodes: dict[str, int] = {}
-    for line in out.splitlines():
-        if line.startswith("> "):
-            fields = line.split()
-            rcodes[fields[1]] = rcodes.get(fields[1], 0) + 1
-            latencies.append(float(fields[-1]) * 1000)
-    latencies.sort()
-    lost = next(
-        (
-            int(line.split()[2])
-            for line in out.splitlines()
-            if line.strip().startswith("Queries lost:")
-        ),
-        0,
-    )
-    if not latencies:
-        raise RuntimeError(f"dnsperf against {server}:{port} gave no answers:\n{out[-2000:]}")
-    return {
-        "queries": len(latencies),
-        "lost": lost,
-        "qps": round(len(latencies) / seconds),
-        "rcodes": rcodes,
-        "p50_ms": round(percentile(latencies, 0.50), 3),
-        "p99_ms": round(percentile(latencies, 0.99), 3),
-        "max_ms": round(latencies[-1], 3),
-        "mean_ms": round(statistics.fmean(latencies), 3),
-    }
+    """The suite's netperf.py (dnsperf, per-query latencies) on the master."""
+    figures = netperf(
+        master, "dns", "--server", server, "--port", str(port), "--name", name,
+        "--qps", str(rate), "--seconds", str(seconds),
+    )  # fmt: skip
+    if not figures["queries"]:
+        raise RuntimeError(f"dnsperf against {server}:{port} gave no answers: {figures}")
+    return figures
 
 
 def main() -> None:
